@@ -1,0 +1,137 @@
+"""Shared checking helpers of the hidden tests: staged failures, tolerant comparison, finite differences.
+
+Every failure is a ``CheckFailure`` whose message names the stage that failed (signature → shape/dtype
+→ values → gradients → behaviour) and the book section to re-read. Messages are student-facing, so
+they are in Chinese with English terms, and never show the reference's code.
+"""
+
+import inspect
+import json
+import os
+
+import numpy as np
+
+STAGES = {
+    "signature": "接口 signature",
+    "shape": "形状/类型 shape/dtype",
+    "values": "数值 values",
+    "gradients": "梯度 gradients",
+    "behaviour": "行为 behaviour",
+}
+
+TOLERANCE_ENV_VAR = "NNDL_TOLERANCES"
+# rtol: relative to the largest |expected| (holds under TF32 on a GPU); atol: floor for near-zero data.
+_TOLERANCES = {"rtol": 1e-3, "atol": 1e-6}
+
+
+def tolerances():
+    """The comparison tolerances: defaults overridden by grading.yml through ``NNDL_TOLERANCES``."""
+    return {**_TOLERANCES, **json.loads(os.environ.get(TOLERANCE_ENV_VAR, "{}"))}
+
+
+class CheckFailure(AssertionError):
+    """A failed check, with the stage and book section in its message."""
+
+    def __init__(self, stage, what, detail, section):
+        self.stage, self.section = stage, section
+        super().__init__(f"[{STAGES[stage]}] {what}: {detail}（请重读 §{section}）")
+
+
+def to_numpy(value):
+    """Any tensor, array, number or nested sequence as a float64 numpy array."""
+    if hasattr(value, "numpy"):
+        value = value.numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def rel_error(actual, expected):
+    """max |actual − expected| / max(max |expected|, 1e-12): the error relative to the data's scale."""
+    actual, expected = to_numpy(actual), to_numpy(expected)
+    return float(np.max(np.abs(actual - expected), initial=0.0) / max(np.max(np.abs(expected), initial=0.0), 1e-12))
+
+
+def student_call(function, *args, what, section, stage="values", **kwargs):
+    """Call student code; turn a stub's NotImplementedError or any crash into a staged ``CheckFailure``."""
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailure(stage, what, "尚未实现 (raises NotImplementedError)", section) from None
+    except CheckFailure:
+        raise
+    except Exception as error:  # the student's code crashed: report its own error, not ours
+        raise CheckFailure(stage, what, f"运行出错 {type(error).__name__}: {error}", section) from None
+
+
+def require(env, name, section, kind="callable"):
+    """Fetch ``name`` from the student's notebook globals, or fail at the signature stage."""
+    value = env.get(name)
+    if value is None:
+        raise CheckFailure("signature", name, "未定义 (not defined in the notebook)", section)
+    if kind == "class" and not inspect.isclass(value):
+        raise CheckFailure("signature", name, f"应是一个类 (class)，实际是 {type(value).__name__}", section)
+    if kind == "callable" and not callable(value):
+        raise CheckFailure("signature", name, "应是可调用的函数 (callable)", section)
+    return value
+
+
+def check_parameters(function, expected, what, section):
+    """The function accepts the book's parameter names ``expected`` (extra defaulted ones are fine)."""
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return
+    missing = [name for name in expected if name not in parameters]
+    if missing:
+        raise CheckFailure("signature", what, f"缺少参数 (missing parameters) {missing}", section)
+
+
+def check_shape(actual, expected_shape, what, section, squeezable=True):
+    """Shapes agree; with ``squeezable`` [N] and [N,1] (or [1] and []) count as the same."""
+    actual_shape = list(np.shape(to_numpy(actual)))
+    expected_shape = list(expected_shape)
+    if actual_shape == expected_shape:
+        return
+    if squeezable and [d for d in actual_shape if d != 1] == [d for d in expected_shape if d != 1]:
+        return
+    raise CheckFailure("shape", what, f"形状应为 {expected_shape}，实际为 {actual_shape}", section)
+
+
+def check_close(actual, expected, what, section, stage="values", rtol=None):
+    """Values agree to ``rtol`` relative to the scale of ``expected``, after squeezing size-1 axes.
+
+    NaN or inf where the expected values are finite always fails.
+    """
+    actual_array, expected_array = to_numpy(actual), to_numpy(expected)
+    if actual_array.size != expected_array.size:
+        raise CheckFailure("shape", what, f"元素个数应为 {expected_array.size}，实际为 {actual_array.size}", section)
+    actual_array = actual_array.reshape(expected_array.shape)
+    if not np.all(np.isfinite(actual_array)) and np.all(np.isfinite(expected_array)):
+        raise CheckFailure(stage, what, "结果含 NaN 或 inf (not finite)", section)
+    limits = tolerances()
+    rtol = limits["rtol"] if rtol is None else rtol
+    scale = max(float(np.max(np.abs(expected_array), initial=0.0)), limits["atol"] / rtol)
+    error = float(np.max(np.abs(actual_array - expected_array), initial=0.0)) / scale
+    if error > rtol:
+        raise CheckFailure(stage, what, f"与期望值不一致，相对误差 (relative error) {error:.2e} > {rtol:.0e}", section)
+
+
+def numeric_vjp(function, inputs, upstream, step=1e-6):
+    """Float64 central-difference vector–Jacobian products: d⟨upstream, f(inputs)⟩/d input, per input.
+
+    ``function`` maps float64 numpy arrays to a numpy array shaped like ``upstream``.
+    """
+    inputs = [np.array(x, dtype=np.float64) for x in inputs]
+    upstream = np.asarray(upstream, dtype=np.float64)
+    grads = []
+    for x in inputs:
+        grad = np.zeros_like(x)
+        for index in np.ndindex(x.shape):
+            original = x[index]
+            x[index] = original + step
+            plus = np.sum(upstream * function(*inputs))
+            x[index] = original - step
+            minus = np.sum(upstream * function(*inputs))
+            x[index] = original
+            grad[index] = (plus - minus) / (2 * step)
+        grads.append(grad)
+    return grads

@@ -1,0 +1,103 @@
+"""Command line of the kit: ``python -m nndl_grading.cli build|all|grade|check-generated``."""
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .build import ASSIGNMENTS_ROOT, BUILD_ROOT, build_chapter
+from .config import ConfigError, load_course
+from .grade import grade_batch, grade_notebook
+
+
+def _chapters(course, refs):
+    return [course.chapter(ref) for ref in refs] if refs else list(course.chapters.values())
+
+
+def command_all(course, refs):
+    """Build every chapter, grade its reference (must be full) and its untouched stub (must be 0)."""
+    rows, problems = [], []
+    for chapter in _chapters(course, refs):
+        started = time.monotonic()
+        print(f"[{chapter.key}] building …", file=sys.stderr, flush=True)
+        build_chapter(chapter)
+        print(f"[{chapter.key}] grading the reference and the untouched student notebook …", file=sys.stderr, flush=True)
+        reference = grade_notebook(chapter, BUILD_ROOT / chapter.key / "reference.ipynb", submission="reference")
+        stub = grade_notebook(chapter, ASSIGNMENTS_ROOT / chapter.key / f"{chapter.key}.ipynb", submission="stub")
+        if reference.status != "ok" or reference.total != chapter.points:
+            problems.append(f"{chapter.key}: reference scored {reference.total:g}/{chapter.points:g} ({reference.status})"
+                            + "".join(f"\n    {q}: {c['name']}: {c['message']}" for q, cases in reference.cases.items()
+                                      for c in cases if not c["passed"]))
+        if stub.status != "ok" or any(stub.scores.values()):
+            nonzero = {q: s for q, s in stub.scores.items() if s}
+            problems.append(f"{chapter.key}: untouched stub scored {nonzero or 0} ({stub.status})")
+        rows.append((chapter.key, len(chapter.questions), chapter.points, reference.total, stub.total,
+                     time.monotonic() - started))
+    header = ("chapter", "questions", "points", "solution", "stub", "seconds")
+    print("\n" + "  ".join(f"{h:>9}" for h in header))
+    for row in rows:
+        print("  ".join(f"{v:>9}" if isinstance(v, (str, int)) else f"{v:>9.4g}" for v in row))
+    if problems:
+        print("\nFAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+def command_check_generated(course, refs):
+    """Rebuild the student bundles into a temporary folder and compare them with assignments/."""
+    stale = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for chapter in _chapters(course, refs):
+            build_chapter(chapter, assignments_root=Path(scratch) / "assignments", build_root=Path(scratch) / "build")
+            fresh, committed = Path(scratch) / "assignments" / chapter.key, ASSIGNMENTS_ROOT / chapter.key
+            fresh_files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
+            committed_files = {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()} \
+                if committed.exists() else set()
+            for name in sorted(fresh_files | committed_files):
+                a, b = fresh / name, committed / name
+                if not (a.exists() and b.exists() and a.read_bytes() == b.read_bytes()):
+                    stale.append(f"assignments/{chapter.key}/{name}")
+    if stale:
+        print("Stale generated files (run `make` and commit):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 1
+    print("assignments/ is up to date")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="nndl_grading")
+    parser.add_argument("--config", default=None, help="course configuration (default: grading.yml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("all", "build", "check-generated"):
+        p = sub.add_parser(name)
+        p.add_argument("chapters", nargs="*", help="chapter numbers or keys (default: all)")
+    g = sub.add_parser("grade")
+    g.add_argument("chapter")
+    g.add_argument("submissions")
+    g.add_argument("--out", default="grades")
+    g.add_argument("--jobs", type=int, default=1)
+    g.add_argument("--timeout", type=float, default=None)
+    g.add_argument("--device", choices=("auto", "cpu", "gpu"), default=None)
+    g.add_argument("--regrade", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        course = load_course(args.config) if args.config else load_course()
+        if args.command == "all":
+            return command_all(course, args.chapters)
+        if args.command == "build":
+            for chapter in _chapters(course, args.chapters):
+                build_chapter(chapter)
+            return 0
+        if args.command == "check-generated":
+            return command_check_generated(course, args.chapters)
+        grade_batch(course.chapter(args.chapter), args.submissions, args.out, jobs=args.jobs,
+                    timeout=args.timeout, device=args.device, regrade=args.regrade)
+        return 0
+    except (ConfigError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

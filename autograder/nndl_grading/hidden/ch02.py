@@ -1,0 +1,193 @@
+"""Hidden checks of chapter 2: Linear, MSE, least squares, polynomial basis, RunnerV1 (§2.2–§2.5)."""
+
+import os
+import tempfile
+
+import numpy as np
+import paddle
+
+from ..checks import CheckFailure, check_close, check_shape, require, student_call
+from nndl_ref.ch02 import Linear as ReferenceLinear
+from nndl_ref.ch02 import mean_squared_error as reference_mse
+from nndl_ref.ch02 import optimizer_lsm as reference_lsm
+
+
+def _tensor(array):
+    return paddle.to_tensor(np.asarray(array), dtype="float32")
+
+
+def _linear_with(Linear, w, b):
+    model = student_call(Linear, w.shape[0], what=f"Linear({w.shape[0]})", section="2.2.2.1", stage="signature")
+    model.params["w"], model.params["b"] = _tensor(w), _tensor(b)
+    return model
+
+
+def check_linear_forward(env):
+    """ŷ = Xw + b on explicit parameters, the same on the student's and the reference model."""
+    Linear = require(env, "Linear", "2.2.2.1", kind="class")
+    rng = np.random.default_rng(21)
+    X, w, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 1)), rng.normal(size=(1,))
+    student = _linear_with(Linear, w, b)
+    reference = ReferenceLinear(3)
+    reference.params["w"], reference.params["b"] = _tensor(w), _tensor(b)
+    output = student_call(student, _tensor(X), what="Linear.forward", section="2.2.2.1")
+    check_shape(output, [5, 1], "Linear.forward 输出", "2.2.2.1", squeezable=False)
+    check_close(output, reference(_tensor(X)), "Linear.forward 输出", "2.2.2.1")
+    check_close(output, X @ w + b, "Linear.forward 输出", "2.2.2.1")
+
+
+def check_linear_forward_special_cases(env):
+    """1-D w (after least squares) gives [N]; dimension 0 gives the constant b; a wrong D is refused."""
+    Linear = require(env, "Linear", "2.2.2.1", kind="class")
+    rng = np.random.default_rng(22)
+    X, w, b = rng.normal(size=(4, 2)), rng.normal(size=(2,)), np.array([0.75])
+    output = student_call(_linear_with(Linear, w, b), _tensor(X), what="Linear.forward (w 形状 [D])",
+                          section="2.2.2.1")
+    check_close(output, X @ w + b, "Linear.forward 在 w 形状为 [D] 时", "2.2.2.1")
+    constant = _linear_with(Linear, np.zeros((0, 1)), b)
+    output = student_call(constant, _tensor(X), what="Linear(0).forward", section="2.2.2.1")
+    check_shape(output, [4, 1], "Linear(0).forward 输出 (degree 0)", "2.2.2.1", squeezable=False)
+    check_close(output, np.full((4, 1), 0.75), "Linear(0).forward 应输出常数 b", "2.2.2.1")
+    model = _linear_with(Linear, rng.normal(size=(3, 1)), b)
+    try:
+        model(_tensor(X))
+    except NotImplementedError:
+        raise CheckFailure("values", "Linear.forward", "尚未实现 (raises NotImplementedError)", "2.2.2.1") from None
+    except Exception:
+        return
+    raise CheckFailure("behaviour", "Linear(3) 输入 2 维特征", "特征维数不符时应报错 (assert D == self.dim)", "2.2.2.1")
+
+
+def check_mean_squared_error(env):
+    mean_squared_error = require(env, "mean_squared_error", "2.2.3")
+    rng = np.random.default_rng(23)
+    for shape in [(7, 1), (9,)]:
+        y_true, y_pred = rng.normal(size=shape), rng.normal(size=shape) * 3
+        what = f"mean_squared_error 形状 {list(shape)}"
+        error = student_call(mean_squared_error, _tensor(y_true), _tensor(y_pred), what=what, section="2.2.3")
+        check_shape(error, [], what, "2.2.3")
+        check_close(error, np.mean((y_true - y_pred) ** 2), what, "2.2.3")
+        check_close(error, reference_mse(_tensor(y_true), _tensor(y_pred)), what, "2.2.3")
+
+
+def _ridge_with_free_bias(X, y, reg_lambda):
+    """Independent float64 solution: minimise ||Xw + b − y||² + λ||w||² over the augmented [X, 1]."""
+    augmented = np.hstack([X, np.ones((len(X), 1))])
+    penalty = reg_lambda * np.diag([1.0] * X.shape[1] + [0.0])
+    solution = np.linalg.solve(augmented.T @ augmented + penalty, augmented.T @ y)
+    return solution[:-1], solution[-1]
+
+
+def _fit(env, X, y, reg_lambda):
+    optimizer_lsm = require(env, "optimizer_lsm", "2.2.4")
+    model = ReferenceLinear(X.shape[1])
+    returned = student_call(optimizer_lsm, model, _tensor(X), _tensor(y), reg_lambda,
+                            what=f"optimizer_lsm(reg_lambda={reg_lambda})", section="2.2.4")
+    if returned is not model:
+        raise CheckFailure("behaviour", "optimizer_lsm", "应返回传入的 model (return model)", "2.2.4")
+    return model
+
+
+def check_optimizer_lsm_plain(env):
+    rng = np.random.default_rng(24)
+    X = rng.uniform(-2, 2, size=(30, 3))
+    y = X @ np.array([1.5, -2.0, 0.5]) + 0.8 + rng.normal(scale=0.3, size=30)
+    for y_shape in [(30, 1), (30,)]:
+        model = _fit(env, X, y.reshape(y_shape), 0)
+        w, b = _ridge_with_free_bias(X, y, 0.0)
+        check_close(model.params["w"], w, f"optimizer_lsm 求得的 w (y 形状 {list(y_shape)})", "2.2.4")
+        check_close(model.params["b"], b, f"optimizer_lsm 求得的 b (y 形状 {list(y_shape)})", "2.2.4")
+        reference = reference_lsm(ReferenceLinear(3), _tensor(X), _tensor(y.reshape(y_shape)))
+        check_close(model.params["w"], reference.params["w"], "optimizer_lsm 的 w 与参考实现", "2.2.4")
+
+
+def check_optimizer_lsm_ridge(env):
+    """Eq. (2.14): λ penalises w only; the bias stays free."""
+    rng = np.random.default_rng(25)
+    X = rng.uniform(0, 3, size=(25, 4))
+    y = X @ np.array([0.5, -1.0, 2.0, 0.3]) + 4.0 + rng.normal(scale=0.5, size=25)
+    for reg_lambda in (0.5, 5.0):
+        model = _fit(env, X, y.reshape(-1, 1), reg_lambda)
+        w, b = _ridge_with_free_bias(X, y, reg_lambda)
+        check_close(model.params["w"], w, f"岭回归 (ridge) λ={reg_lambda} 的 w", "2.2.4")
+        check_close(model.params["b"], b, f"岭回归 (ridge) λ={reg_lambda} 的 b（偏置不加正则）", "2.2.4")
+
+
+def check_optimizer_lsm_constant_features(env):
+    """Degree-0 features (all ones): w = 0 and b = mean(y), as the book's special case."""
+    y = np.array([1.0, 2.0, 4.5, -0.5])
+    model = _fit(env, np.ones((4, 1)), y.reshape(-1, 1), 0)
+    check_close(model.params["w"], [0.0], "常数特征时的 w", "2.2.4", stage="behaviour")
+    check_close(model.params["b"], y.mean(), "常数特征时的 b = ȳ", "2.2.4", stage="behaviour")
+
+
+def check_polynomial_basis_function(env):
+    polynomial_basis_function = require(env, "polynomial_basis_function", "2.3.2")
+    x = np.random.default_rng(26).uniform(-1.5, 1.5, size=(6, 1))
+    for degree in range(0, 6):
+        what = f"polynomial_basis_function(x, degree={degree})"
+        result = student_call(polynomial_basis_function, _tensor(x), degree, what=what, section="2.3.2")
+        expected = np.ones_like(x) if degree == 0 else np.hstack([x ** k for k in range(1, degree + 1)])
+        check_shape(result, expected.shape, what, "2.3.2", squeezable=False)
+        check_close(result, expected, what, "2.3.2")
+
+
+class _RecordingOptimizer:
+    """Stands in for optimizer_lsm: records its call and sets known parameters."""
+
+    def __init__(self, w, b):
+        self.calls, self.w, self.b = [], w, b
+
+    def __call__(self, model, X, y, reg_lambda=0):
+        self.calls.append((model, X, y, reg_lambda))
+        model.params["w"], model.params["b"] = _tensor(self.w), _tensor(self.b)
+        return model
+
+
+def check_runner_v1_train(env):
+    """train calls optimizer(model, X, y, reg_lambda) once and saves the fitted parameters."""
+    RunnerV1 = require(env, "RunnerV1", "2.5.3", kind="class")
+    rng = np.random.default_rng(27)
+    X, y = _tensor(rng.normal(size=(8, 2))), _tensor(rng.normal(size=(8,)))
+    w, b = np.array([0.3, -1.2]), np.array([2.0])
+    optimizer = _RecordingOptimizer(w, b)
+    model = ReferenceLinear(2)
+    runner = student_call(RunnerV1, model, optimizer, None, reference_mse, what="RunnerV1(...)",
+                          section="2.5.3", stage="signature")
+    with tempfile.TemporaryDirectory() as model_dir:
+        student_call(runner.train, (X, y), reg_lambda=0.25, model_dir=model_dir, what="RunnerV1.train",
+                     section="2.5.3", stage="behaviour")
+        if len(optimizer.calls) != 1:
+            raise CheckFailure("behaviour", "RunnerV1.train", f"应调用优化器一次，实际 {len(optimizer.calls)} 次", "2.5.3")
+        called_model, called_X, called_y, called_lambda = optimizer.calls[0]
+        if called_model is not model or called_lambda != 0.25:
+            raise CheckFailure("behaviour", "RunnerV1.train", "应以 (self.model, X, y, reg_lambda) 调用优化器", "2.5.3")
+        check_close(called_X, X, "RunnerV1.train 传给优化器的 X", "2.5.3", stage="behaviour")
+        check_close(called_y, y, "RunnerV1.train 传给优化器的 y", "2.5.3", stage="behaviour")
+        if not os.listdir(model_dir):
+            raise CheckFailure("behaviour", "RunnerV1.train", "训练后应调用 save_model(model_dir) 保存参数", "2.5.3")
+        fresh = ReferenceLinear(2)
+        runner.model = fresh
+        student_call(runner.load_model, model_dir, what="RunnerV1.load_model", section="2.5.3", stage="behaviour")
+        check_close(fresh.params["w"], w, "保存后再加载的 w", "2.5.3", stage="behaviour")
+
+
+def check_runner_v1_evaluate(env):
+    """evaluate((X, y)) returns metric(model(X), y), prediction first (told apart by shape: [N,1] vs [N])."""
+    RunnerV1 = require(env, "RunnerV1", "2.5.3", kind="class")
+    rng = np.random.default_rng(28)
+    X, y, w = rng.normal(size=(10, 3)), rng.normal(size=(10,)), rng.normal(size=(3, 1))
+    model = ReferenceLinear(3)
+    model.params["w"], model.params["b"] = _tensor(w), _tensor([0.4])
+    order = []
+
+    def metric(first, second):
+        order.append((list(first.shape), list(second.shape)))
+        return reference_mse(first.reshape([-1]), second.reshape([-1]))
+
+    runner = student_call(RunnerV1, model, None, None, metric, what="RunnerV1(...)", section="2.5.3",
+                          stage="signature")
+    score = student_call(runner.evaluate, (_tensor(X), _tensor(y)), what="RunnerV1.evaluate", section="2.5.3")
+    check_close(score, np.mean(((X @ w).ravel() + 0.4 - y) ** 2), "RunnerV1.evaluate 的返回值", "2.5.3")
+    if not order or order[0] != ([10, 1], [10]):
+        raise CheckFailure("behaviour", "RunnerV1.evaluate", "应调用 self.metric(y_pred, y)，预测值在前", "2.5.3")

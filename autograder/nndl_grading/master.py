@@ -1,0 +1,153 @@
+"""Expand a master (jupytext percent file in ``solutions/``) into the notebook ``otter assign`` reads.
+
+The master holds prose, public tests and directives; this module fills in what lives elsewhere, so
+every component is written once:
+
+* ``# nndl: include nndl_ref.module.name`` pastes the reference source of a function, class or
+  constant; ``stub=method1,method2`` (a class) or ``stub=name`` (a function) wraps those bodies in an
+  otter solution region whose student prompt is a uniform ``NotImplementedError`` banner;
+* each question's points come from grading.yml, and its hidden tests are generated as calls of the
+  checks in ``nndl_grading.hidden.<chapter>``;
+* the otter ASSIGNMENT CONFIG cell is generated.
+"""
+
+import ast
+import importlib
+import inspect
+import re
+import textwrap
+
+import jupytext
+import nbformat
+import yaml
+
+from .config import ConfigError
+
+INCLUDE = re.compile(r"^# nndl: include (?P<target>[\w.]+)(?: stub=(?P<stubs>[\w,]+))?\s*$")
+SECTION = re.compile(r"§\s*([\d.]+\d)")
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def _stub_body(source, function_node, qualname, section):
+    """Source lines of ``function_node`` with its body (after the docstring) inside a solution region."""
+    lines = source.splitlines()
+    body = function_node.body
+    has_docstring = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+        and isinstance(body[0].value.value, str)
+    if has_docstring and len(body) == 1:
+        raise ValueError(f"{qualname} has only a docstring: nothing to stub")
+    first = body[1 if has_docstring else 0]
+    start = first.lineno - 1
+    indent = re.match(r"\s*", lines[start]).group(0)
+    banner = [
+        f'{indent}""" # BEGIN PROMPT',
+        f"{indent}# TODO: 请实现 {qualname}（见上方说明，§{section}）",
+        f'{indent}raise NotImplementedError("{qualname} 尚未实现")',
+        f'{indent}""" # END PROMPT',
+        f"{indent}# BEGIN SOLUTION NO PROMPT",
+    ]
+    return start, function_node.end_lineno, banner + lines[start:function_node.end_lineno] + [f"{indent}# END SOLUTION"]
+
+
+def include_source(target, stubs=()):
+    """Reference source of ``target`` (``package.module.name``), with the named bodies stubbed."""
+    module_name, _, attribute = target.rpartition(".")
+    obj = getattr(importlib.import_module(module_name), attribute)
+    if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+        return f"{attribute} = {obj!r}"
+    source = textwrap.dedent(inspect.getsource(obj))
+    if not stubs:
+        return source.rstrip()
+    section_match = SECTION.search(inspect.getdoc(obj) or "")
+    if not section_match:
+        raise ValueError(f"{target}: its docstring must name a book section (§x.y) to be stubbed")
+    tree = ast.parse(source).body[0]
+    functions = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    unknown = [name for name in stubs if name not in functions]
+    if unknown:
+        raise ValueError(f"{target}: stub names {unknown} are not functions/methods of it")
+    lines = source.splitlines()
+    for name in sorted(stubs, key=lambda n: functions[n].lineno, reverse=True):
+        qualname = attribute if functions[name] is tree else f"{attribute}.{name}"
+        start, end, new = _stub_body(source, functions[name], qualname, section_match.group(1))
+        lines[start:end] = new
+    return "\n".join(lines)
+
+
+def _expand_includes(cell):
+    """Replace each include directive line of a code cell by the source it names."""
+    lines = []
+    for line in cell.source.splitlines():
+        match = INCLUDE.match(line.strip())
+        if match:
+            stubs = tuple(filter(None, (match.group("stubs") or "").split(",")))
+            lines.append(include_source(match.group("target"), stubs) + "\n\n")
+        else:
+            lines.append(line)
+    cell.source = "\n".join(lines).strip()
+
+
+def _raw_kind(cell):
+    if cell.cell_type != "raw":
+        return None
+    first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+    match = re.match(r"#\s+(begin|end)\s+(question|tests|solution|prompt)", first, re.IGNORECASE)
+    return f"{match.group(1)} {match.group(2)}".lower() if match else None
+
+
+def _hidden_test_cell(chapter_key, check):
+    return nbformat.v4.new_code_cell(
+        '""" # BEGIN TEST CONFIG\nhidden: true\n""" # END TEST CONFIG\n'
+        f"def test_{check}(env):\n"
+        f"    from nndl_grading.hidden.{chapter_key} import {check}\n"
+        f"    {check}(env)\n")
+
+
+def assignment_config(chapter, requirements):
+    config = {
+        "name": chapter.key,
+        "run_tests": False,
+        "python_version": "3.11",
+        "init_cell": True,
+        "check_all_cell": False,
+        "export_cell": False,
+        "requirements": str(requirements),
+        "overwrite_requirements": False,
+        "tests": {"ok_format": False, "files": False},
+    }
+    return nbformat.v4.new_raw_cell("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+
+
+def expand_master(chapter, requirements):
+    """The otter-assign notebook of ``chapter``: includes pasted, points set, hidden tests added."""
+    notebook = jupytext.read(chapter.master, fmt="py:percent")
+    hidden_module = importlib.import_module(f"nndl_grading.hidden.{chapter.key}")
+    questions = {q.name: q for q in chapter.questions}
+    seen, cells, current = [], [assignment_config(chapter, requirements)], None
+    for cell in notebook.cells:
+        kind = _raw_kind(cell)
+        if cell.cell_type == "code":
+            _expand_includes(cell)
+        if kind == "begin question":
+            spec = yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+            current = questions.get(spec.get("name"))
+            if current is None:
+                raise ConfigError(f"{chapter.master}: question {spec.get('name')!r} is not in grading.yml")
+            if "points" in spec:
+                raise ConfigError(f"{chapter.master}: question {current.name} sets points; they belong in grading.yml")
+            spec["points"] = current.points
+            cell.source = "# BEGIN QUESTION\n" + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
+            seen.append(current.name)
+        if kind == "end tests":
+            for check in current.hidden:
+                if not callable(getattr(hidden_module, check, None)):
+                    raise ConfigError(f"grading.yml: {chapter.key}.{current.name} lists hidden check {check!r}, "
+                                      f"which nndl_grading/hidden/{chapter.key}.py does not define")
+                cells.append(_hidden_test_cell(chapter.key, check))
+        cells.append(cell)
+    missing = [name for name in questions if name not in seen]
+    if missing:
+        raise ConfigError(f"{chapter.master}: grading.yml lists questions {missing} that the master does not have")
+    notebook.cells = cells
+    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    return notebook

@@ -1,0 +1,121 @@
+"""Run one submission and its tests in THIS process; the grader starts it as a child with limits.
+
+    python -m nndl_grading.worker SUBMISSION.ipynb TESTS_DIR RESULT.json
+
+Executes the notebook's code cells in order into one namespace, skipping experiment cells (tag
+``otter_ignore``) and otter's own plumbing (``grader = otter.Notebook(...)``, ``grader.check(...)``),
+so neither the notebook's file name nor its kernel matters. A cell that raises is recorded and the
+next cell still runs, as in a notebook. Then every test file's cases run against that namespace
+(otter's exception-test format). The result JSON is written atomically at the end.
+"""
+
+import builtins
+import json
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+
+IGNORE_TAG = "otter_ignore"
+OTTER_PLUMBING = re.compile(
+    r"^\s*(#.*|import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.(check|check_all|export)\(.*\))?\s*$")
+
+
+def is_plumbing(source):
+    """True for cells that only set up or call otter's student-side checker."""
+    return all(OTTER_PLUMBING.match(line) for line in source.splitlines())
+
+
+def _transform(source):
+    """IPython syntax (``%matplotlib``, ``!pip``) to plain Python; magics then do nothing."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    return TransformerManager().transform_cell(source)
+
+
+class _NoMagics:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def execute_cells(cells):
+    """Run the graded code cells; return (namespace, list of cell errors)."""
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoMagics}
+    errors = []
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        tags = cell.get("metadata", {}).get("tags", [])
+        if IGNORE_TAG in tags or is_plumbing(source):
+            continue
+        try:
+            exec(compile(_transform(source), f"<cell {index}>", "exec"), namespace)
+        except BaseException as error:  # SystemExit, KeyboardInterrupt too: a cell never ends the grading
+            if isinstance(error, MemoryError):
+                raise
+            errors.append({"cell": index, "error": f"{type(error).__name__}: {error}"[:500]})
+    return namespace, errors
+
+
+def run_tests(tests_dir, namespace):
+    """Run every case of every test file; messages come from the exception only, never test source."""
+    from otter.test_files import ExceptionTestFile
+
+    questions = {}
+    for path in sorted(Path(tests_dir).glob("*.py")):
+        test_file = ExceptionTestFile.from_file(str(path))
+        cases = []
+        for case in test_file.test_cases:
+            try:
+                case.body.call_func(namespace)
+                passed, message = True, ""
+            except MemoryError:
+                raise
+            except BaseException as error:
+                passed, message = False, f"{type(error).__name__}: {error}"[:2000]
+                where = traceback.extract_tb(error.__traceback__)[-1]
+                if where.filename.startswith("<cell"):
+                    message += f"（出错位置 raised in your code: {where.name}, code cell {where.filename[6:-1]}）"
+            cases.append({"name": case.name, "hidden": case.hidden, "points": case.points,
+                          "passed": passed, "message": message})
+        questions[test_file.name] = cases
+    return questions
+
+
+def main(notebook_path, tests_dir, result_path):
+    result_path = Path(result_path)
+
+    def write(result):
+        partial = result_path.with_suffix(".partial")
+        partial.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, result_path)
+
+    try:
+        notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+        cells = notebook["cells"]
+        if not isinstance(cells, list):
+            raise ValueError("'cells' is not a list")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        write({"status": "error", "reason": f"不是可读的 Jupyter 笔记本 (not a readable notebook): {error}"[:300]})
+        return 0
+    import matplotlib
+    matplotlib.use("Agg")
+    from nndl_ref.device import select_device
+    select_device()
+    try:
+        namespace, cell_errors = execute_cells(cells)
+        questions = run_tests(tests_dir, namespace)
+    except MemoryError:
+        write({"status": "memory", "reason": "超出内存限制 (MemoryError)"})
+        return 0
+    write({"status": "ok", "cell_errors": cell_errors, "questions": questions})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
