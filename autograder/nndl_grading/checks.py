@@ -5,6 +5,7 @@ Every failure is a ``CheckFailure`` whose message names the stage that failed (s
 they are in Chinese with English terms, and never show the reference's code.
 """
 
+import contextlib
 import inspect
 import json
 import os
@@ -135,3 +136,24 @@ def numeric_vjp(function, inputs, upstream, step=1e-6):
             grad[index] = (plus - minus) / (2 * step)
         grads.append(grad)
     return grads
+
+
+@contextlib.contextmanager
+def substituted(env, **names):
+    """Bind ``names`` in the student's namespace ``env`` while the block runs, then restore it.
+
+    A check of one question calls the student's code with the reference versions of components that
+    belong to OTHER questions (e.g. ``softmax`` inside ``Model_SR.forward``), so a missing or wrong
+    implementation elsewhere cannot cost points here. Notebook functions look globals up in ``env``.
+    """
+    missing = object()
+    saved = {name: env.get(name, missing) for name in names}
+    env.update(names)
+    try:
+        yield env
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                env.pop(name, None)
+            else:
+                env[name] = value

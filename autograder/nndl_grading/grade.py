@@ -175,9 +175,9 @@ class GradeBook:
             self.rows[outcome.submission] = dict(zip(self.header, row))
 
 
-def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None, regrade=False,
-                progress=sys.stderr):
+def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None, regrade=False, progress=None):
     """Grade every notebook under ``submissions`` into ``out_dir``; returns the GradeBook."""
+    progress = progress or sys.stderr
     limits = chapter.limits if timeout is None else chapter.limits.__class__(
         **{**chapter.limits.__dict__, "timeout": float(timeout)})
     book = GradeBook(chapter, out_dir)

@@ -56,14 +56,15 @@ def _binary_op_forward(env, name, section, expected_fn):
 
 
 def _binary_op_backward(env, name, section, forward_fn):
-    """Backward returns (dx, dy) equal to the float64 finite-difference VJP, using the cached inputs."""
+    """Backward returns (dx, dy) equal to the float64 finite-difference VJP, using the LATEST cached inputs."""
     op_class = require(env, name, section, kind="class")
     rng = np.random.default_rng(12)
     x, y, upstream = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
     expected = numeric_vjp(forward_fn, [x, y], upstream)
     op = student_call(op_class, what=f"{name}()", section=section, stage="signature")
-    student_call(op, paddle.to_tensor(x, dtype="float32"), paddle.to_tensor(y, dtype="float32"),
-                 what=f"{name}.forward", section=section)
+    for a, b in ((y, x), (x, y)):  # the second call's inputs must be the ones backward uses
+        student_call(op, paddle.to_tensor(a, dtype="float32"), paddle.to_tensor(b, dtype="float32"),
+                     what=f"{name}.forward", section=section)
     grads = student_call(op.backward, paddle.to_tensor(upstream, dtype="float32"),
                          what=f"{name}.backward", section=section, stage="gradients")
     if not isinstance(grads, (tuple, list)) or len(grads) != 2:

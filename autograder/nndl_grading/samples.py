@@ -1,0 +1,84 @@
+"""A synthetic class of submissions for a built chapter, made from its reference and student notebooks.
+
+Used by the test suite (every outcome the grader must handle) and by ``make demo``. Each sample's
+expected result is documented next to it in ``SAMPLES``.
+"""
+
+import copy
+import json
+from pathlib import Path
+
+ANSWER_TAG = "otter_answer_cell"
+
+# file name -> what the grader must report for it
+SAMPLES = {
+    "complete.ipynb": "ok, full marks",
+    "partial.ipynb": "ok, the first half of the questions' cells left as stubs",
+    "untouched stub.ipynb": "ok, zero",
+    "语法错误 syntax error.ipynb": "ok, the questions whose cell does not compile score zero",
+    "looping.ipynb": "timeout",
+    "crash.ipynb": "crashed (os._exit in a graded cell)",
+    "missing function.ipynb": "ok, the deleted answer cell's question scores zero",
+    "not a notebook.ipynb": "error: not a readable notebook",
+    "kernel-renamed.ipynb": "ok, full marks (a kernel that does not exist here)",
+    "noisy stderr.ipynb": "ok, full marks (C++-style warnings on stderr do not matter)",
+}
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _answer_pairs(reference, student):
+    """(reference cell index, student answer cell) for each answer cell, matched by first line."""
+    pairs = []
+    for cell in student["cells"]:
+        if ANSWER_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        first = _source(cell).splitlines()[0]
+        index = next(i for i, c in enumerate(reference["cells"])
+                     if c["cell_type"] == "code" and _source(c).splitlines()[:1] == [first])
+        pairs.append((index, cell))
+    return pairs
+
+
+def _insert_after_first_answer(reference, pairs, source):
+    notebook = copy.deepcopy(reference)
+    notebook["cells"].insert(pairs[0][0] + 1, {"cell_type": "code", "metadata": {}, "outputs": [],
+                                               "execution_count": None, "source": source})
+    return notebook
+
+
+def make_samples(reference_path, student_path, out_dir):
+    """Write every sample of ``SAMPLES`` into ``out_dir``; returns the folder."""
+    reference = json.loads(Path(reference_path).read_text(encoding="utf-8"))
+    student = json.loads(Path(student_path).read_text(encoding="utf-8"))
+    pairs = _answer_pairs(reference, student)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    partial = copy.deepcopy(reference)
+    for index, stub_cell in pairs[: len(pairs) // 2]:
+        partial["cells"][index] = copy.deepcopy(stub_cell)
+    broken = copy.deepcopy(reference)
+    broken["cells"][pairs[0][0]]["source"] = _source(broken["cells"][pairs[0][0]]) + "\n    def oops(:\n"
+    missing = copy.deepcopy(reference)
+    del missing["cells"][pairs[-1][0]]
+    renamed = copy.deepcopy(reference)
+    renamed["metadata"]["kernelspec"] = {"name": "paddle-gpu-2.2", "display_name": "Paddle GPU", "language": "python"}
+    notebooks = {
+        "complete.ipynb": reference,
+        "partial.ipynb": partial,
+        "untouched stub.ipynb": student,
+        "语法错误 syntax error.ipynb": broken,
+        "looping.ipynb": _insert_after_first_answer(reference, pairs, "while True:\n    pass\n"),
+        "crash.ipynb": _insert_after_first_answer(reference, pairs, "import os\nos._exit(3)\n"),
+        "missing function.ipynb": missing,
+        "kernel-renamed.ipynb": renamed,
+        "noisy stderr.ipynb": _insert_after_first_answer(
+            reference, pairs, "import sys\nprint('W1127 05:00:00.000 1 gpu_resources.cc:119] warning', file=sys.stderr)\n"),
+    }
+    for name, notebook in notebooks.items():
+        (out_dir / name).write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "not a notebook.ipynb").write_text("这不是笔记本 {not json", encoding="utf-8")
+    return out_dir
