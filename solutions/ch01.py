@@ -280,3 +280,25 @@ g_auto = paddle.exp(tensors[0] * tensors[1] + tensors[2] * tensors[3])
 g_auto.backward()
 print("autograd:", [t.grad.item() for t in tensors])
 print("yours:   ", list(exp_ab_plus_cd(2.0, 3.0, 2.0, 2.0)[1]))
+
+# %% [markdown]
+# 画出指数算子的前向输出，以及反向梯度与数值差分 (finite difference) 的对比：两条梯度曲线应重合。
+
+# %% tags=["otter_ignore"]
+import matplotlib.pyplot as plt
+
+xs = np.linspace(-2, 2, 41)
+forward = [exponential()(float(x)) for x in xs]
+backward = []
+for x in xs:
+    op = exponential()
+    op(float(x))
+    backward.append(op.backward(1.0))
+numeric = [(math.exp(x + 1e-5) - math.exp(x - 1e-5)) / 2e-5 for x in xs]
+plt.figure(figsize=(5, 3.5))
+plt.plot(xs, forward, label="forward exp(x)")
+plt.plot(xs, backward, "--", label="backward (yours)")
+plt.plot(xs[::4], numeric[::4], "o", label="finite difference")
+plt.xlabel("x")
+plt.legend()
+plt.show()

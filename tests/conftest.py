@@ -5,6 +5,9 @@ import warnings
 import paddle
 import pytest
 
+from nndl_grading.build import build_chapter
+from nndl_grading.config import load_course
+
 warnings.filterwarnings("ignore", message="No ccache found")
 
 
@@ -13,3 +16,13 @@ def cpu_device():
     """Book numbers are CPU numbers (GPU random streams differ), so every test runs on the CPU."""
     paddle.set_device("cpu")
     yield
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """Every chapter of grading.yml built into a scratch folder: {key: (bundle folder, build folder)}."""
+    course = load_course()
+    root = tmp_path_factory.mktemp("kit")
+    return {key: (root / "assignments" / key,
+                  build_chapter(chapter, assignments_root=root / "assignments", build_root=root / "build"))
+            for key, chapter in course.chapters.items()}

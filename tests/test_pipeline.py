@@ -8,22 +8,13 @@ import sys
 
 import pytest
 
-from nndl_grading.build import build_chapter, module_chapter
+from nndl_grading.build import module_chapter
 from nndl_grading.config import REPO_ROOT, load_course
 from nndl_grading.grade import grade_batch, grade_notebook
 from nndl_grading.samples import SAMPLES, make_samples
 
 COURSE = load_course()
 CHAPTERS = list(COURSE.chapters)
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """Every chapter built into a scratch folder: {key: (bundle folder, build folder)}."""
-    root = tmp_path_factory.mktemp("kit")
-    return {key: (root / "assignments" / key,
-                  build_chapter(COURSE.chapters[key], assignments_root=root / "assignments", build_root=root / "build"))
-            for key in CHAPTERS}
 
 
 def _grade(key, built, notebook, **kwargs):
