@@ -2,6 +2,9 @@
 #   make                  build every chapter, grade references (full marks) and stubs (zero), print summary
 #   make test             run the test suite
 #   make grade CH=2 SUBMISSIONS=dir [OUT=grades] [JOBS=1] [TIMEOUT=s] [DEVICE=auto|cpu|gpu] [REGRADE=1]
+#   make gradebook OUT=grades   merge every chapter's grades.csv into OUT/gradebook.csv, with a class summary
+#   make demo             grade a synthetic class (complete, partial, broken, looping …) of every chapter
+#   make bench            grading speed vs plain otter run and import paddle → docs/benchmarks.md
 #   make check-generated  fail if committed student bundles differ from a fresh build
 
 PYTHON ?= python3
@@ -12,7 +15,7 @@ OUT ?= grades
 JOBS ?= 1
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: all test grade build check-generated clean
+.PHONY: all test grade gradebook demo bench build check-generated clean
 
 all: $(STAMP)
 	$(PY) -m nndl_grading.cli all
@@ -38,6 +41,15 @@ grade: $(STAMP)
 	@test -n "$(CH)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CH=<n> SUBMISSIONS=<dir or .ipynb> [OUT=grades] [JOBS=n] [TIMEOUT=s] [DEVICE=auto|cpu|gpu] [REGRADE=1]"; exit 2; }
 	$(PY) -m nndl_grading.cli grade $(CH) "$(SUBMISSIONS)" --out "$(OUT)" --jobs $(JOBS) \
 		$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(DEVICE),--device $(DEVICE)) $(if $(REGRADE),--regrade)
+
+gradebook: $(STAMP)
+	$(PY) -m nndl_grading.cli gradebook --out "$(OUT)"
+
+demo: $(STAMP)
+	$(PY) -m nndl_grading.cli demo $(CH)
+
+bench: $(STAMP)
+	$(PY) -m nndl_grading.bench
 
 clean:
 	rm -rf build grades

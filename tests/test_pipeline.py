@@ -11,6 +11,7 @@ import pytest
 from nndl_grading.build import module_chapter
 from nndl_grading.config import REPO_ROOT, load_course
 from nndl_grading.grade import grade_batch, grade_notebook
+from nndl_grading.gradebook import build_gradebook
 from nndl_grading.samples import SAMPLES, make_samples
 
 COURSE = load_course()
@@ -98,7 +99,9 @@ def test_every_sample_gets_one_row_with_the_expected_status(graded_class):
     assert status["looping.ipynb"] == "timeout"
     assert status["crash.ipynb"] == "crashed"
     assert status["not a notebook.ipynb"] == "error"
-    ok = [name for name in SAMPLES if name not in ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb")]
+    assert status["memory hog.ipynb"] == "memory"
+    failing = ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb")
+    ok = [name for name in SAMPLES if name not in failing]
     assert all(status[name] == "ok" for name in ok), status
 
 
@@ -107,7 +110,7 @@ def test_sample_scores(graded_class):
     total = lambda name: float(rows[name]["total"])
     for full in ("complete.ipynb", "kernel-renamed.ipynb", "noisy stderr.ipynb"):
         assert total(full) == 14 and rows[full]["possible"] == "14", full
-    for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb"):
+    for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb"):
         assert total(zero) == 0, zero
     assert 0 < total("partial.ipynb") < 14
     assert rows["missing function.ipynb"]["q5_runner_v1"] == "0" and total("missing function.ipynb") == 11
@@ -131,3 +134,14 @@ def test_rerun_skips_graded_submissions_and_keeps_their_rows(graded_class, capsy
     grade_batch(COURSE.chapters["ch02"], samples, out, jobs=1, timeout=25)
     assert (out / "ch02" / "grades.csv").read_text(encoding="utf-8") == before
     assert "already graded" in capsys.readouterr().err
+
+
+def test_gradebook_merges_chapters_and_summarises_the_class(graded_class):
+    _, out, rows = graded_class
+    path, summary = build_gradebook(out)
+    with open(path, newline="", encoding="utf-8") as handle:
+        book = {row["student"]: row for row in csv.DictReader(handle)}
+    assert book["complete"]["ch02"] == "14" and book["complete"]["total"] == "14"
+    assert len(book) == len(rows)
+    assert any(line.startswith("ch02: 11 graded") and "1 timeout" in line for line in summary)
+    assert any("q3_lsm" in line and "mean" in line for line in summary)

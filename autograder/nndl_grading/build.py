@@ -70,7 +70,7 @@ STUDENT_README = """<!-- {generated} -->
 ## 安装 (install)
 Python 3.11，然后：
 
-    pip install paddlepaddle==3.3.1 otter-grader==7.0.0 numpy pandas matplotlib jupyterlab
+    pip install paddlepaddle==3.3.1 otter-grader==7.0.0 numpy pandas matplotlib scikit-learn jupyterlab
 
 ## 打开 (open)
 在本文件夹中运行 `jupyter lab {key}.ipynb`。`nndl/` 是前面章节已完成的 nndl 库（support package），

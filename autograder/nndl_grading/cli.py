@@ -9,6 +9,8 @@ from pathlib import Path
 from .build import ASSIGNMENTS_ROOT, BUILD_ROOT, build_chapter
 from .config import ConfigError, load_course
 from .grade import grade_batch, grade_notebook
+from .gradebook import build_gradebook
+from .samples import SAMPLES, make_samples
 
 
 def _chapters(course, refs):
@@ -65,6 +67,20 @@ def command_check_generated(course, refs):
     return 0
 
 
+def command_demo(course, refs, out):
+    """Grade a synthetic class (complete, partial, broken, looping …) of each chapter into ``out``."""
+    for chapter in _chapters(course, refs):
+        if not (BUILD_ROOT / chapter.key / "reference.ipynb").exists():
+            build_chapter(chapter)
+        samples = make_samples(BUILD_ROOT / chapter.key / "reference.ipynb",
+                               ASSIGNMENTS_ROOT / chapter.key / f"{chapter.key}.ipynb", out / "submissions" / chapter.key)
+        print(f"{chapter.key}: sample class in {samples}:\n" + "\n".join(f"  {n}: {e}" for n, e in SAMPLES.items()))
+        grade_batch(chapter, samples, out / "grades", jobs=2, timeout=30, regrade=True)
+    path, summary = build_gradebook(out / "grades")
+    print("\n".join(summary) + f"\ngradebook: {path}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="nndl_grading")
     parser.add_argument("--config", default=None, help="course configuration (default: grading.yml)")
@@ -80,6 +96,11 @@ def main(argv=None):
     g.add_argument("--timeout", type=float, default=None)
     g.add_argument("--device", choices=("auto", "cpu", "gpu"), default=None)
     g.add_argument("--regrade", action="store_true")
+    b = sub.add_parser("gradebook", help="merge OUT/ch*/grades.csv into OUT/gradebook.csv")
+    b.add_argument("--out", default="grades")
+    d = sub.add_parser("demo", help="build a synthetic class per chapter and grade it")
+    d.add_argument("chapters", nargs="*")
+    d.add_argument("--out", default="build/demo")
     args = parser.parse_args(argv)
     try:
         course = load_course(args.config) if args.config else load_course()
@@ -91,10 +112,22 @@ def main(argv=None):
             return 0
         if args.command == "check-generated":
             return command_check_generated(course, args.chapters)
-        grade_batch(course.chapter(args.chapter), args.submissions, args.out, jobs=args.jobs,
+        if args.command == "gradebook":
+            path, summary = build_gradebook(args.out)
+            print("\n".join(summary) + f"\ngradebook: {path}")
+            return 0
+        if args.command == "demo":
+            return command_demo(course, args.chapters, Path(args.out))
+        chapter = course.chapter(args.chapter)
+        if (args.device or chapter.limits.device) == "gpu":
+            from nndl_ref.device import select_device
+            select_device("gpu")   # fails at once, with a clear message, on a CPU-only Paddle
+        if not (BUILD_ROOT / chapter.key / "autograder" / "tests").is_dir():
+            build_chapter(chapter)
+        grade_batch(chapter, args.submissions, args.out, jobs=args.jobs,
                     timeout=args.timeout, device=args.device, regrade=args.regrade)
         return 0
-    except (ConfigError, FileNotFoundError, ValueError) as error:
+    except (ConfigError, FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -36,6 +36,7 @@ class Outcome:
     cases: dict = field(default_factory=dict)       # question -> list of case results
     cell_errors: list = field(default_factory=list)
     log_tail: str = ""
+    peak_mb: float = 0.0                             # the worker's peak resident memory (self-reported)
 
     @property
     def total(self):
@@ -128,7 +129,7 @@ def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
         if question in scores:
             scores[question] = round(sum(c["points"] for c in cases if c["passed"]), 4)
     return Outcome(submission, "ok", scores, chapter.points, seconds, cases=result["questions"],
-                   cell_errors=result["cell_errors"], log_tail=log_text)
+                   cell_errors=result["cell_errors"], log_tail=log_text, peak_mb=result.get("peak_mb", 0.0))
 
 
 def find_submissions(path):

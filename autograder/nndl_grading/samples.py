@@ -18,6 +18,7 @@ SAMPLES = {
     "语法错误 syntax error.ipynb": "ok, the questions whose cell does not compile score zero",
     "looping.ipynb": "timeout",
     "crash.ipynb": "crashed (os._exit in a graded cell)",
+    "memory hog.ipynb": "memory (allocates 16 GB, beyond the grading.yml limit)",
     "missing function.ipynb": "ok, the deleted answer cell's question scores zero",
     "not a notebook.ipynb": "error: not a readable notebook",
     "kernel-renamed.ipynb": "ok, full marks (a kernel that does not exist here)",
@@ -73,6 +74,7 @@ def make_samples(reference_path, student_path, out_dir):
         "语法错误 syntax error.ipynb": broken,
         "looping.ipynb": _insert_after_first_answer(reference, pairs, "while True:\n    pass\n"),
         "crash.ipynb": _insert_after_first_answer(reference, pairs, "import os\nos._exit(3)\n"),
+        "memory hog.ipynb": _insert_after_first_answer(reference, pairs, "import numpy\nhog = numpy.ones(2 ** 31)\n"),
         "missing function.ipynb": missing,
         "kernel-renamed.ipynb": renamed,
         "noisy stderr.ipynb": _insert_after_first_answer(

@@ -138,7 +138,9 @@ def main(notebook_path, tests_dir, result_path):
     except MemoryError:
         write({"status": "memory", "reason": "超出内存限制 (MemoryError)"})
         return 0
-    write({"status": "ok", "cell_errors": cell_errors, "questions": questions})
+    import resource
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    write({"status": "ok", "cell_errors": cell_errors, "questions": questions, "peak_mb": round(peak_mb, 1)})
     return 0
 
 
