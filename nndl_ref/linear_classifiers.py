@@ -52,8 +52,8 @@ def softmax(X):
 
 
 class Model_LR(Op):
-    """Logistic regression ŷ = σ(X·w + b) with zero-initialised ``params['w']`` [D,1] and ``params['b']`` [1]
-    (book §3.1.2, eq. 3.3; backward §3.1.4.1).
+    """Logistic regression ŷ = σ(X·w + b) with zero-initialised ``params['w']`` [D,1] and ``params['b']`` [1],
+    with its backward (book §3.1.4.1; the forward alone is §3.1.2, eq. 3.3).
 
     ``forward`` caches ``self.X`` and ``self.outputs`` ([N,1] probabilities of class 1). ``backward(labels)``
     fills ``self.grads`` with the gradient of the binary cross-entropy risk (eqs. 3.6–3.7):
@@ -89,7 +89,7 @@ class Model_LR(Op):
 
 class Model_SR(Op):
     """Softmax regression Ŷ = softmax(X·W + b) with zero-initialised ``params['W']`` [D,C] and
-    ``params['b']`` [C] (book §3.2.2.2, eq. 3.13; backward §3.2.4.1).
+    ``params['b']`` [C], with its backward (book §3.2.4.1; the forward alone is §3.2.2.2, eq. 3.13).
 
     ``backward(labels)`` fills ``self.grads`` with the gradient of the multi-class cross-entropy risk
     (eqs. 3.17–3.18): dW = −(1/N)·Xᵀ(Y − Ŷ) [D,C], db = −(1/N)·1ᵀ(Y − Ŷ) [C], Y the one-hot labels.

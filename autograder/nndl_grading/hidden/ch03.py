@@ -1,0 +1,528 @@
+"""Hidden checks of chapter 3: logistic, binary cross-entropy, Model_LR.backward, Optimizer_GD, accuracy,
+RunnerV2.train, softmax, MultiCrossEntropyLoss and Model_SR.backward (§3.1–§3.2).
+
+Expected values come from float64 numpy written here (closed forms, central differences), from the
+``nndl_ref`` objects with the same parameters, and from Paddle autograd on an ``nn.Linear`` with copied
+weights. Components of other questions that a check needs (``logistic`` in ``Model_LR.forward``,
+``softmax`` in ``Model_SR.forward``) are replaced by the reference while the check runs.
+"""
+
+import contextlib
+import io
+import os
+import tempfile
+
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+
+from nndl_ref import ch03 as ref
+
+from ..checks import CheckFailure, check_close, check_shape, numeric_vjp, require, student_call, substituted
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _tensor(array, dtype="float32"):
+    return paddle.to_tensor(np.asarray(array).astype(dtype))
+
+
+def _np_sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))          # σ without overflow, float64
+
+
+def _np_log_softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _require_tensor(value, what, section):
+    if not isinstance(value, paddle.Tensor):
+        raise CheckFailure("shape", what, f"应返回 paddle.Tensor，实际是 {type(value).__name__}", section)
+
+
+def _require_scalar(value, what, section):
+    """A loss or metric: one number (shape [], [1] …) that supports ``.item()`` as RunnerV2 needs."""
+    if value is None:
+        raise CheckFailure("values", what, "返回了 None（是否漏写了 return？）", section)
+    if not hasattr(value, "item"):
+        raise CheckFailure("shape", what, f"应返回张量 (Tensor)，RunnerV2 会调用 .item()；实际是 {type(value).__name__}",
+                           section)
+    check_shape(value, [], what, section)
+
+
+def _linear(W, b):
+    """A paddle.nn.Linear holding exactly W [D,C] and b [C] (no draw from Paddle's RNG)."""
+    assign = paddle.nn.initializer.Assign
+    return paddle.nn.Linear(W.shape[0], W.shape[1],
+                            weight_attr=paddle.ParamAttr(initializer=assign(W.astype("float32"))),
+                            bias_attr=paddle.ParamAttr(initializer=assign(b.astype("float32"))))
+
+
+def _grads_of(model, keys, what, section):
+    grads = getattr(model, "grads", None)
+    if not isinstance(grads, dict) or any(key not in grads for key in keys):
+        raise CheckFailure("signature", what, f"应把梯度存入 self.grads{list(keys)}", section)
+    return grads
+
+
+# --------------------------------------------------------------------------------------------- §3.1
+def check_logistic(env):
+    """σ(x) = 1/(1+exp(−x)) element-wise, any shape, finite (0 or 1) far out in the tails."""
+    logistic = require(env, "logistic", "3.1")
+    rng = np.random.default_rng(301)
+    for x in (np.linspace(-10, 10, 201), rng.normal(scale=4.0, size=(5, 3)),
+              np.array([-100.0, -30.0, -1e-3, 0.0, 1e-3, 30.0, 100.0])):
+        what = f"logistic（输入形状 {list(x.shape)}）"
+        x32 = x.astype(np.float32).astype(np.float64)
+        out = student_call(logistic, _tensor(x), what=what, section="3.1")
+        _require_tensor(out, what, "3.1")
+        check_shape(out, x.shape, what, "3.1", squeezable=False)
+        check_close(out, _np_sigmoid(x32), what, "3.1")
+        check_close(out, ref.logistic(_tensor(x)), what, "3.1")
+
+
+def check_bce_forward(env):
+    """Eq. (3.5): R = −(1/N)[yᵀlog ŷ + (1−y)ᵀlog(1−ŷ)], predicts and labels [N,1] float, one number."""
+    BinaryCrossEntropyLoss = require(env, "BinaryCrossEntropyLoss", "3.1.3", kind="class")
+    rng = np.random.default_rng(302)
+    loss_fn = student_call(BinaryCrossEntropyLoss, what="BinaryCrossEntropyLoss()", section="3.1.3",
+                           stage="signature")
+    for N in (6, 11):
+        p = rng.uniform(0.05, 0.95, size=(N, 1))
+        y = rng.integers(0, 2, size=(N, 1)).astype(np.float64)
+        y[:2] = [[1.0], [0.0]]
+        what = f"BinaryCrossEntropyLoss.forward（N={N}）"
+        loss = student_call(loss_fn, _tensor(p), _tensor(y), what=what, section="3.1.3")
+        _require_scalar(loss, what, "3.1.3")
+        p32 = p.astype(np.float32).astype(np.float64)
+        check_close(loss, -np.mean(y * np.log(p32) + (1 - y) * np.log(1 - p32)), what, "3.1.3")
+        check_close(loss, ref.BinaryCrossEntropyLoss()(_tensor(p), _tensor(y)), what, "3.1.3")
+
+
+def check_model_lr_backward(env):
+    """Eqs. (3.6)–(3.7): grads['w'] [D,1] and grads['b'] of the BCE risk, against finite differences,
+    the reference and Paddle autograd; at random parameters and at the zero initialisation."""
+    Model_LR = require(env, "Model_LR", "3.1.4.1", kind="class")
+    section = "3.1.4.1"
+    rng = np.random.default_rng(303)
+    N, D = 7, 3
+    X = rng.normal(size=(N, D))
+    y = rng.integers(0, 2, size=(N, 1)).astype(np.float64)
+    y[:2] = [[1.0], [0.0]]
+    X32 = X.astype(np.float32).astype(np.float64)
+    cases = [("随机参数", rng.normal(size=(D, 1)), rng.normal(size=(1,))),
+             ("全零初始化", np.zeros((D, 1)), np.zeros(1))]
+    for label, w, b in cases:
+        model = student_call(Model_LR, D, what=f"Model_LR({D})", section=section, stage="signature")
+        model.params["w"], model.params["b"] = _tensor(w), _tensor(b)
+        with substituted(env, logistic=ref.logistic):
+            student_call(model, _tensor(X), what="Model_LR.forward", section=section)
+            student_call(model.backward, _tensor(y), what=f"Model_LR.backward（{label}）", section=section,
+                         stage="gradients")
+        grads = _grads_of(model, ("w", "b"), "Model_LR.backward", section)
+        check_shape(grads["w"], [D, 1], f"grads['w']（{label}）", section, squeezable=False)
+        check_shape(grads["b"], [1], f"grads['b']（{label}）", section)
+
+        def risk(w_, b_):
+            p = _np_sigmoid(X32 @ w_ + b_)
+            return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+        dw, db = numeric_vjp(risk, [w.astype(np.float32), b.astype(np.float32)], np.array(1.0))
+        check_close(grads["w"], dw, f"grads['w']（{label}，与数值梯度 finite differences）", section, "gradients")
+        check_close(grads["b"], db, f"grads['b']（{label}，与数值梯度 finite differences）", section, "gradients")
+
+        reference = ref.Model_LR(D)
+        reference.params["w"], reference.params["b"] = _tensor(w), _tensor(b)
+        reference(_tensor(X))
+        reference.backward(_tensor(y))
+        check_close(grads["w"], reference.grads["w"], f"grads['w']（{label}）", section, "gradients")
+        check_close(grads["b"], reference.grads["b"], f"grads['b']（{label}）", section, "gradients")
+
+        linear = _linear(w, b)
+        F.binary_cross_entropy(F.sigmoid(linear(_tensor(X))), _tensor(y)).backward()
+        check_close(grads["w"], linear.weight.grad, f"grads['w']（{label}，与飞桨自动微分 autograd）", section,
+                    "gradients")
+        check_close(grads["b"], linear.bias.grad, f"grads['b']（{label}，与飞桨自动微分 autograd）", section,
+                    "gradients")
+
+
+class _ParamModel:
+    """The interface an optimizer sees: ``params`` and ``grads`` dicts of tensors."""
+
+    def __init__(self, params):
+        self.params = {key: _tensor(value) for key, value in params.items()}
+        self.grads = {}
+
+
+def check_optimizer_gd_step(env):
+    """Eqs. (3.8)–(3.9): every params[key] ← params[key] − init_lr·grads[key], shapes kept, two steps."""
+    Optimizer_GD = require(env, "Optimizer_GD", "3.1.4.3", kind="class")
+    section = "3.1.4.3"
+    rng = np.random.default_rng(304)
+    start = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=(2,)), "w": rng.normal(size=(3, 1)),
+             "bias": rng.normal(size=(1,))}
+    for lr in (0.3, 0.05):
+        model, reference_model = _ParamModel(start), _ParamModel(start)
+        optimizer = student_call(Optimizer_GD, init_lr=lr, model=model, what=f"Optimizer_GD(init_lr={lr}, model)",
+                                 section=section, stage="signature")
+        reference = ref.Optimizer_GD(init_lr=lr, model=reference_model)
+        expected = {key: value.copy() for key, value in start.items()}
+        for step in range(2):
+            grads = {key: rng.normal(size=value.shape) for key, value in start.items()}
+            grads["bias"] = grads["bias"].reshape([])       # a 0-D bias gradient, as the book's Model_LR gives
+            model.grads = {key: _tensor(g) for key, g in grads.items()}
+            reference_model.grads = {key: _tensor(g) for key, g in grads.items()}
+            student_call(optimizer.step, what=f"Optimizer_GD.step（init_lr={lr}）", section=section)
+            reference.step()
+            for key, value in expected.items():
+                value -= lr * grads[key]
+                what = f"第 {step + 1} 次 step 后的 params['{key}']（init_lr={lr}）"
+                check_shape(model.params[key], value.shape, what, section, squeezable=False)
+                check_close(model.params[key], value, what, section)
+                check_close(model.params[key], reference_model.params[key], what, section)
+
+
+def _binary_accuracy_cases(rng):
+    preds = np.array([[0.5], [0.4999], [0.93], [0.07], [0.5001], [0.2], [0.81]])
+    labels = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0])        # ≥ 0.5 → 5/7 correct
+    yield preds, labels
+    preds = rng.uniform(0, 1, size=(20, 1))
+    preds[:3, 0] = 0.5
+    yield preds, rng.integers(0, 2, size=20).astype(np.float64)
+
+
+def check_accuracy_binary(env):
+    """Eq. (3.10) with preds [N,1]: class 1 when ŷ ≥ 0.5; labels [N,1] or [N] (float)."""
+    accuracy = require(env, "accuracy", "3.1.5")
+    for preds, labels in _binary_accuracy_cases(np.random.default_rng(305)):
+        preds = preds.astype(np.float32).astype(np.float64)       # the threshold as the float32 tensor sees it
+        expected = np.mean((preds[:, 0] >= 0.5) == (labels == 1))
+        for shape in ([len(labels), 1], [len(labels)]):
+            what = f"accuracy（二分类 binary，preds [{len(labels)},1]，labels {shape}）"
+            result = student_call(accuracy, _tensor(preds), _tensor(labels.reshape(shape)), what=what, section="3.1.5")
+            _require_scalar(result, what, "3.1.5")
+            check_close(result, expected, what, "3.1.5")
+            check_close(result, ref.accuracy(_tensor(preds), _tensor(labels.reshape(shape))), what, "3.1.5")
+
+
+def check_accuracy_multiclass(env):
+    """preds [N,C] with C > 1: class = argmax; labels [N] or [N,1], int32 or int64."""
+    accuracy = require(env, "accuracy", "3.1.5")
+    rng = np.random.default_rng(306)
+    preds = np.exp(_np_log_softmax(rng.normal(scale=2.0, size=(9, 3))))
+    labels = preds.argmax(axis=1)
+    labels[[0, 3, 4]] = (labels[[0, 3, 4]] + 1) % 3            # 6/9 correct
+    expected = np.mean(preds.argmax(axis=1) == labels)
+    for shape in ([9], [9, 1]):
+        for dtype in ("int64", "int32"):
+            what = f"accuracy（多分类 multi-class，labels {shape} {dtype}）"
+            y = _tensor(labels.reshape(shape), dtype)
+            result = student_call(accuracy, _tensor(preds), y, what=what, section="3.1.5")
+            _require_scalar(result, what, "3.1.5")
+            check_close(result, expected, what, "3.1.5")
+            check_close(result, ref.accuracy(_tensor(preds), y), what, "3.1.5")
+
+
+# --------------------------------------------------------------------------------------------- RunnerV2
+_N_TRAIN, _N_DEV = 6, 4
+_DEV_SCRIPT = [0.5, 0.8, 0.6, 0.8, 0.3]      # dev score after step k+1: strict improvements at epochs 0, 1
+
+
+class _ScriptedModel:
+    """Records what RunnerV2.train does. ``params['w']`` counts the optimizer steps; outputs carry it."""
+
+    def __init__(self, events):
+        self.events = events
+        self.params = {"w": paddle.to_tensor([0.0])}
+        self.grads = {}
+        self.backward_labels = []
+
+    def __call__(self, X):
+        return self.forward(X)
+
+    def forward(self, X):
+        n = X.shape[0]
+        self.events.append("forward_train" if n == _N_TRAIN else "forward_dev" if n == _N_DEV else "forward_other")
+        return paddle.full([n, 1], float(self.params["w"].item()))
+
+    def backward(self, labels):
+        self.events.append("backward")
+        self.backward_labels.append(labels)
+        self.grads["w"] = paddle.to_tensor([1.0])
+
+
+class _CountingOptimizer:
+    def __init__(self, model, events):
+        self.model, self.events, self.init_lr = model, events, 1.0
+
+    def step(self):
+        self.events.append("step")
+        self.model.params["w"] = self.model.params["w"] + 1.0   # a new tensor, as Optimizer_GD does
+
+
+def _scripted_loss(preds, labels):
+    steps = float(preds.reshape([-1])[0].item())
+    return paddle.to_tensor(1.0 / (1.0 + steps) if preds.shape[0] == _N_TRAIN else 2.0 / (2.0 + steps))
+
+
+def _scripted_metric(preds, labels):
+    steps = int(round(float(preds.reshape([-1])[0].item())))
+    if preds.shape[0] == _N_TRAIN:
+        return paddle.to_tensor(0.1 + 0.01 * steps)
+    return paddle.to_tensor(_DEV_SCRIPT[steps - 1] if 1 <= steps <= len(_DEV_SCRIPT) else -1.0)
+
+
+def _scripted_runner(env, events):
+    RunnerV2 = require(env, "RunnerV2", "3.1.6", kind="class")
+    model = _ScriptedModel(events)
+    runner = student_call(RunnerV2, model, _CountingOptimizer(model, events), _scripted_metric, _scripted_loss,
+                          what="RunnerV2(model, optimizer, metric, loss_fn)", section="3.1.6", stage="signature")
+    rng = np.random.default_rng(310)
+    train = (_tensor(rng.normal(size=(_N_TRAIN, 2))), _tensor(rng.integers(0, 2, size=(_N_TRAIN, 1))))
+    dev = (_tensor(rng.normal(size=(_N_DEV, 2))), _tensor(rng.integers(0, 2, size=(_N_DEV, 1))))
+    return runner, model, train, dev
+
+
+def _as_floats(values, what):
+    try:
+        return [float(np.asarray(v.numpy() if hasattr(v, "numpy") else v).reshape(-1)[0]) for v in values]
+    except Exception:
+        raise CheckFailure("shape", what, "记录的每一项应是一个数 (float)", "3.1.6") from None
+
+
+def _train_quietly(runner, *args, **kwargs):
+    with contextlib.redirect_stdout(io.StringIO()):
+        student_call(runner.train, *args, what="RunnerV2.train", section="3.1.6", stage="behaviour", **kwargs)
+
+
+def check_runner_v2_train_records(env):
+    """Per epoch: forward on train → loss/metric recorded → backward(y) → print_grads → step → evaluate(dev)."""
+    section = "3.1.6"
+    events = []
+    runner, model, train, dev = _scripted_runner(env, events)
+    printed = []
+    with tempfile.TemporaryDirectory() as folder:
+        _train_quietly(runner, list(train), list(dev), num_epochs=4, log_epochs=2,
+                       save_path=os.path.join(folder, "best.pdparams"),
+                       print_grads=lambda m: (printed.append(m), events.append("print_grads")))
+    if events.count("step") != 4:
+        raise CheckFailure("behaviour", "RunnerV2.train(num_epochs=4)",
+                           f"应调用 optimizer.step() 4 次，实际 {events.count('step')} 次", section)
+    if events.count("backward") != 4 or len(printed) != 4 or any(m is not model for m in printed):
+        raise CheckFailure("behaviour", "RunnerV2.train(num_epochs=4)",
+                           "每个回合应调用一次 model.backward(y) 和一次 print_grads(model)", section)
+    epochs, current = [], []
+    for event in events:
+        if event == "forward_train" and "step" in current:
+            epochs.append(current)
+            current = []
+        current.append(event)
+    epochs.append(current)
+    for epoch, seq in enumerate(epochs):
+        try:
+            order = [seq.index("forward_train"), seq.index("backward"), seq.index("print_grads"),
+                     seq.index("step"), len(seq) - 1 - seq[::-1].index("forward_dev")]
+        except ValueError:
+            order = None
+        if order is None or order != sorted(order) or seq.index("backward") > seq.index("step"):
+            raise CheckFailure("behaviour", f"RunnerV2.train 第 {epoch} 回合",
+                               "顺序应为：训练集前向 → 记录损失与指标 → model.backward(y) → print_grads → "
+                               f"optimizer.step() → evaluate(dev_set)；实际调用顺序 {seq}", section)
+    for labels in model.backward_labels:
+        check_close(labels, train[1], "传给 model.backward 的标签", section, stage="behaviour")
+    expected = {
+        "train_loss": [1.0 / (1.0 + e) for e in range(4)],
+        "train_scores": [0.1 + 0.01 * e for e in range(4)],
+        "dev_loss": [2.0 / (3.0 + e) for e in range(4)],
+        "dev_scores": _DEV_SCRIPT[:4],
+    }
+    for name, values in expected.items():
+        record = getattr(runner, name, None)
+        if not isinstance(record, list) or len(record) != 4:
+            got = len(record) if isinstance(record, list) else type(record).__name__
+            raise CheckFailure("behaviour", f"runner.{name}", f"4 个回合后应有 4 条记录，实际 {got}", section)
+        check_close(_as_floats(record, f"runner.{name}"), values, f"runner.{name}", section, stage="behaviour")
+
+
+def check_runner_v2_saves_best(env):
+    """Early stopping: save model.params only when the dev score STRICTLY beats the best so far (from 0)."""
+    section = "3.1.6"
+    events = []
+    runner, model, train, dev = _scripted_runner(env, events)
+    with tempfile.TemporaryDirectory() as folder:
+        save_path = os.path.join(folder, "best.pdparams")
+        _train_quietly(runner, list(train), list(dev), num_epochs=5, log_epochs=100, save_path=save_path)
+        if not os.path.exists(save_path):
+            raise CheckFailure("behaviour", "RunnerV2.train", "验证集指标提升时应调用 self.save_model(save_path)",
+                               section)
+        saved = paddle.load(save_path)
+    steps = float(np.asarray(saved["w"]).reshape(-1)[0]) if isinstance(saved, dict) and "w" in saved else None
+    if steps != 2.0:
+        raise CheckFailure("behaviour", "RunnerV2.train 保存的模型",
+                           f"验证集得分依次为 {_DEV_SCRIPT}，保存的应是第 1 回合（从 0 数）更新后的参数，"
+                           "只在严格变好 (>) 时保存；实际保存的不是它", section)
+
+
+def _tiny_problem(rng, classes):
+    X_train, X_dev = rng.normal(size=(12, 2)), rng.normal(size=(6, 2))
+    if classes == 2:
+        score = np.array([1.0, -0.7])
+        y_train = (X_train @ score + 0.3 * rng.normal(size=12) > 0).astype(np.float32).reshape(-1, 1)
+        y_dev = (X_dev @ score > 0).astype(np.float32).reshape(-1, 1)
+        return (_tensor(X_train), paddle.to_tensor(y_train)), (_tensor(X_dev), paddle.to_tensor(y_dev))
+    y_train, y_dev = rng.integers(0, classes, size=12), rng.integers(0, classes, size=6)
+    return (_tensor(X_train), _tensor(y_train, "int64")), (_tensor(X_dev), _tensor(y_dev, "int64"))
+
+
+def check_runner_v2_tiny_training(env):
+    """Three epochs with the reference model, loss, metric and optimizer reproduce the reference runner."""
+    RunnerV2 = require(env, "RunnerV2", "3.1.6", kind="class")
+    section = "3.1.6"
+    rng = np.random.default_rng(311)
+    for classes, make_model, loss_class, lr in ((2, lambda: ref.Model_LR(2), ref.BinaryCrossEntropyLoss, 0.5),
+                                                (3, lambda: ref.Model_SR(2, 3), ref.MultiCrossEntropyLoss, 0.3)):
+        train, dev = _tiny_problem(rng, classes)
+        runners = []
+        with tempfile.TemporaryDirectory() as folder:
+            for runner_class in (RunnerV2, ref.RunnerV2):
+                model = make_model()
+                runner = student_call(runner_class, model, ref.Optimizer_GD(init_lr=lr, model=model), ref.accuracy,
+                                      loss_class(), what="RunnerV2(model, optimizer, metric, loss_fn)",
+                                      section=section, stage="signature")
+                save_path = os.path.join(folder, f"{len(runners)}.pdparams")
+                _train_quietly(runner, list(train), list(dev), num_epochs=3, log_epochs=1, save_path=save_path)
+                saved = paddle.load(save_path) if os.path.exists(save_path) else None
+                runners.append((runner, saved))
+        (student, student_saved), (reference, reference_saved) = runners
+        what = f"RunnerV2.train（{'Model_LR' if classes == 2 else 'Model_SR'}，3 个回合）"
+        for name in ("train_loss", "train_scores", "dev_loss", "dev_scores"):
+            record = getattr(student, name, None)
+            if not isinstance(record, list) or len(record) != 3:
+                raise CheckFailure("behaviour", what, f"runner.{name} 应有 3 条记录", section)
+            check_close(_as_floats(record, f"runner.{name}"), getattr(reference, name), f"{what} 的 {name}",
+                        section, stage="behaviour")
+        for key, value in reference.model.params.items():
+            check_close(student.model.params[key], value, f"{what} 结束时的 params['{key}']", section,
+                        stage="behaviour")
+        if student_saved is None or not isinstance(student_saved, dict):
+            raise CheckFailure("behaviour", what, "应把验证集上最优的 model.params 保存到 save_path", section)
+        for key, value in reference_saved.items():
+            if key not in student_saved:
+                raise CheckFailure("behaviour", what, f"保存的参数缺少 '{key}'", section)
+            check_close(student_saved[key], value, f"{what} 保存的最优模型 params['{key}']", section,
+                        stage="behaviour")
+
+
+# --------------------------------------------------------------------------------------------- §3.2
+def check_softmax_values(env):
+    """Eq. (3.12) over each row of X [N, D] (axis 1), for square and non-square inputs."""
+    softmax = require(env, "softmax", "3.2.2.1")
+    rng = np.random.default_rng(307)
+    for shape in ((4, 5), (3, 3), (1, 4), (6, 2)):
+        X = rng.normal(scale=2.0, size=shape)
+        X32 = X.astype(np.float32).astype(np.float64)
+        what = f"softmax（输入形状 {list(shape)}）"
+        out = student_call(softmax, _tensor(X), what=what, section="3.2.2.1")
+        _require_tensor(out, what, "3.2.2.1")
+        check_shape(out, shape, what, "3.2.2.1", squeezable=False)
+        check_close(out, np.exp(_np_log_softmax(X32)), what + "（每一行之和为 1）", "3.2.2.1")
+        check_close(out, ref.softmax(_tensor(X)), what, "3.2.2.1")
+
+
+def check_softmax_stability(env):
+    """Logits of ±1000 (overflow/underflow of exp): finite and exact after subtracting each row's max."""
+    softmax = require(env, "softmax", "3.2.2.1")
+    rng = np.random.default_rng(308)
+    X = np.vstack([[[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 999.0], [-1000.0, -1000.0, -999.5],
+                    [-1000.0, 1000.0, 0.0]], rng.normal(scale=1000.0, size=(3, 3))])
+    X32 = X.astype(np.float32).astype(np.float64)
+    what = "softmax（logits 为 ±1000 量级，上溢出/下溢出 overflow/underflow）"
+    out = student_call(softmax, _tensor(X), what=what, section="3.2.2.1")
+    _require_tensor(out, what, "3.2.2.1")
+    check_close(out, np.exp(_np_log_softmax(X32)), what, "3.2.2.1")
+
+
+def check_mce_forward(env):
+    """Eq. (3.16): −(1/N)·Σₙ log ŷ⁽ⁿ⁾[y⁽ⁿ⁾] on probabilities [N,C]; labels [N] or [N,1], int32 or int64."""
+    MultiCrossEntropyLoss = require(env, "MultiCrossEntropyLoss", "3.2.3", kind="class")
+    rng = np.random.default_rng(309)
+    N, C = 7, 4
+    probs = np.exp(_np_log_softmax(rng.normal(scale=1.5, size=(N, C))))
+    y = rng.integers(0, C, size=N)
+    expected = -np.mean(np.log(probs.astype(np.float32).astype(np.float64))[np.arange(N), y])
+    loss_fn = student_call(MultiCrossEntropyLoss, what="MultiCrossEntropyLoss()", section="3.2.3", stage="signature")
+    for shape, dtype in (([N], "int64"), ([N], "int32"), ([N, 1], "int64")):
+        what = f"MultiCrossEntropyLoss.forward（labels {shape} {dtype}）"
+        labels = _tensor(y.reshape(shape), dtype)
+        loss = student_call(loss_fn, _tensor(probs), labels, what=what, section="3.2.3")
+        _require_scalar(loss, what, "3.2.3")
+        check_close(loss, expected, what, "3.2.3")
+        check_close(loss, ref.MultiCrossEntropyLoss()(_tensor(probs), labels), what, "3.2.3")
+
+
+def _model_sr_grads(env, W, b, X, labels, what):
+    Model_SR = require(env, "Model_SR", "3.2.4.1", kind="class")
+    D, C = W.shape
+    model = student_call(Model_SR, D, C, what=f"Model_SR({D}, {C})", section="3.2.4.1", stage="signature")
+    model.params["W"], model.params["b"] = _tensor(W), _tensor(b)
+    with substituted(env, softmax=ref.softmax):
+        student_call(model, _tensor(X), what="Model_SR.forward", section="3.2.4.1")
+        student_call(model.backward, labels, what=what, section="3.2.4.1", stage="gradients")
+    grads = _grads_of(model, ("W", "b"), "Model_SR.backward", "3.2.4.1")
+    check_shape(grads["W"], [D, C], f"{what} 的 grads['W']", "3.2.4.1", squeezable=False)
+    check_shape(grads["b"], [C], f"{what} 的 grads['b']", "3.2.4.1")
+    return grads
+
+
+def _mce_risk_gradients(W, b, X, y):
+    X32 = X.astype(np.float32).astype(np.float64)
+
+    def risk(W_, b_):
+        return -np.mean(_np_log_softmax(X32 @ W_ + b_)[np.arange(len(y)), y])
+
+    return numeric_vjp(risk, [W.astype(np.float32), b.astype(np.float32)], np.array(1.0))
+
+
+def check_model_sr_backward(env):
+    """Eqs. (3.17)–(3.18): grads['W'] [D,C], grads['b'] [C] against finite differences, the reference and
+    Paddle autograd (F.cross_entropy on an nn.Linear with the same weights); random and zero parameters."""
+    section = "3.2.4.1"
+    rng = np.random.default_rng(312)
+    N, D, C = 6, 3, 4
+    X = rng.normal(size=(N, D))
+    y = rng.integers(0, C, size=N)
+    y[:C] = np.arange(C)
+    for label, W, b in (("随机参数", rng.normal(size=(D, C)), rng.normal(size=(C,))),
+                        ("全零初始化", np.zeros((D, C)), np.zeros(C))):
+        what = f"Model_SR.backward（{label}，labels [N] int64）"
+        grads = _model_sr_grads(env, W, b, X, _tensor(y, "int64"), what)
+        dW, db = _mce_risk_gradients(W, b, X, y)
+        check_close(grads["W"], dW, f"{what} 的 grads['W']（与数值梯度 finite differences）", section, "gradients")
+        check_close(grads["b"], db, f"{what} 的 grads['b']（与数值梯度 finite differences）", section, "gradients")
+        reference = ref.Model_SR(D, C)
+        reference.params["W"], reference.params["b"] = _tensor(W), _tensor(b)
+        reference(_tensor(X))
+        reference.backward(_tensor(y, "int64"))
+        check_close(grads["W"], reference.grads["W"], f"{what} 的 grads['W']", section, "gradients")
+        check_close(grads["b"], reference.grads["b"], f"{what} 的 grads['b']", section, "gradients")
+        linear = _linear(W, b)
+        F.cross_entropy(linear(_tensor(X)), _tensor(y, "int64")).backward()
+        check_close(grads["W"], linear.weight.grad, f"{what} 的 grads['W']（与飞桨自动微分 autograd）", section,
+                    "gradients")
+        check_close(grads["b"], linear.bias.grad, f"{what} 的 grads['b']（与飞桨自动微分 autograd）", section,
+                    "gradients")
+
+
+def check_model_sr_backward_labels(env):
+    """The same gradients for class-id labels of shape [N] or [N,1], int32 or int64."""
+    section = "3.2.4.1"
+    rng = np.random.default_rng(313)
+    N, D, C = 5, 2, 3
+    X, W, b = rng.normal(size=(N, D)), rng.normal(size=(D, C)), rng.normal(size=(C,))
+    y = np.array([2, 0, 1, 2, 1])
+    dW, db = _mce_risk_gradients(W, b, X, y)
+    for shape, dtype in (([N, 1], "int64"), ([N], "int32"), ([N, 1], "int32")):
+        what = f"Model_SR.backward（labels {shape} {dtype}）"
+        grads = _model_sr_grads(env, W, b, X, _tensor(y.reshape(shape), dtype), what)
+        check_close(grads["W"], dW, f"{what} 的 grads['W']", section, "gradients")
+        check_close(grads["b"], db, f"{what} 的 grads['b']", section, "gradients")
