@@ -54,7 +54,7 @@ def test_unknown_hidden_check_is_refused_at_build(tmp_path):
     from nndl_grading.master import expand_master
     path = _write(tmp_path, lambda raw: raw["chapters"]["ch01"]["questions"][0].update(hidden=["check_nothing"]))
     with pytest.raises(ConfigError, match="check_nothing"):
-        expand_master(load_course(path).chapter(1), "requirements.txt")
+        expand_master(load_course(path).chapter(1))
 
 
 @pytest.mark.parametrize("key", list(COURSE.chapters))

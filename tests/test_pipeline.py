@@ -100,7 +100,8 @@ def test_every_sample_gets_one_row_with_the_expected_status(graded_class):
     assert status["crash.ipynb"] == "crashed"
     assert status["not a notebook.ipynb"] == "error"
     assert status["memory hog.ipynb"] == "memory"
-    failing = ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb")
+    assert status["fake result.ipynb"] == "crashed"
+    failing = ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb", "fake result.ipynb")
     ok = [name for name in SAMPLES if name not in failing]
     assert all(status[name] == "ok" for name in ok), status
 
@@ -110,11 +111,19 @@ def test_sample_scores(graded_class):
     total = lambda name: float(rows[name]["total"])
     for full in ("complete.ipynb", "kernel-renamed.ipynb", "noisy stderr.ipynb"):
         assert total(full) == 14 and rows[full]["possible"] == "14", full
-    for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb"):
+    for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb",
+                 "monkeypatch.ipynb", "fake result.ipynb"):
         assert total(zero) == 0, zero
     assert 0 < total("partial.ipynb") < 14
     assert rows["missing function.ipynb"]["q5_runner_v1"] == "0" and total("missing function.ipynb") == 11
     assert rows["语法错误 syntax error.ipynb"]["q1_linear"] == "0"
+
+
+def test_monkeypatching_is_undone_and_reported(graded_class):
+    _, out, rows = graded_class
+    assert float(rows["monkeypatch.ipynb"]["total"]) == 0
+    feedback = (out / "ch02" / "feedback" / "monkeypatch.md").read_text(encoding="utf-8")
+    assert "restored library functions" in feedback and "test_case.call_func" in feedback
 
 
 def test_feedback_files_name_the_stage_and_section_but_no_test_source(graded_class):
@@ -143,5 +152,20 @@ def test_gradebook_merges_chapters_and_summarises_the_class(graded_class):
         book = {row["student"]: row for row in csv.DictReader(handle)}
     assert book["complete"]["ch02"] == "14" and book["complete"]["total"] == "14"
     assert len(book) == len(rows)
-    assert any(line.startswith("ch02: 11 graded") and "1 timeout" in line for line in summary)
+    assert any(line.startswith(f"ch02: {len(SAMPLES)} graded") and "1 timeout" in line for line in summary)
     assert any("q3_lsm" in line and "mean" in line for line in summary)
+
+
+@pytest.mark.parametrize("key", CHAPTERS)
+def test_autograder_zip_is_a_complete_gradescope_upload(key, built):
+    import zipfile
+    with zipfile.ZipFile(built[key][1] / "autograder.zip") as archive:
+        names = set(archive.namelist())
+        environment = archive.read("environment.yml").decode()
+    chapter = COURSE.chapters[key]
+    assert {f"tests/{q.name}.py" for q in chapter.questions} <= names
+    assert "python=3.11" in environment and "paddlepaddle==3.3.1" in environment and "otter-grader" in environment
+    assert "/autograder/source/files/kit" in environment
+    assert {"files/kit/pyproject.toml", f"files/kit/nndl_grading/hidden/{key}.py", "files/kit/nndl_ref/op.py"} <= names
+    assert ("files/nndl/__init__.py" in names) == (chapter.number > 1)
+    assert all(f"files/data/{name}" in names for name in chapter.data)

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -72,7 +73,17 @@ def _crash_reason(returncode, log):
     if returncode < 0:
         name = signal.Signals(-returncode).name
         return "crashed", f"进程被信号 {name} 终止 (killed by {name})"
-    return "crashed", f"进程异常退出 (exit code {returncode})，可能调用了 os._exit 或 sys.exit"
+    return "crashed", (f"评分进程提前结束，没有有效结果 (ended early without a valid result, exit code {returncode})；"
+                       "可能调用了 os._exit 或 sys.exit")
+
+
+def _read_result(path, token):
+    """The worker's result, or None if there is none or it does not carry this run's token."""
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) and result.get("token") == token else None
 
 
 def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
@@ -95,9 +106,12 @@ def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
         log_path = work / "output.log"
         command = [sys.executable, "-m", "nndl_grading.worker", "submission.ipynb", str(tests_dir), "result.json"]
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
                                        env=_grading_env(limits, device), start_new_session=True,
                                        preexec_fn=_limit_memory(limits.memory_gb))
+            token = secrets.token_hex(16)
+            process.stdin.write(f"{token}\n".encode())
+            process.stdin.close()
             try:
                 process.wait(timeout=limits.timeout)
                 timed_out = False
@@ -112,7 +126,7 @@ def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
         raw_log = log_path.read_bytes()
         log_text = raw_log[-LOG_LIMIT:].decode("utf-8", errors="replace")
         result_path = work / "result.json"
-        result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.exists() else None
+        result = _read_result(result_path, token)
     seconds = round(time.monotonic() - started, 2)
 
     def failed(status, reason):

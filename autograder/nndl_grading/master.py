@@ -103,7 +103,9 @@ def _hidden_test_cell(chapter_key, check):
         f"    {check}(env)\n")
 
 
-def assignment_config(chapter, requirements):
+def assignment_config(chapter, files):
+    """otter's ASSIGNMENT CONFIG. ``files`` (nndl/, data/) go with the notebook into the autograder; the
+    autograder also carries ``kit/`` (nndl_ref + nndl_grading, installed from requirements.txt)."""
     config = {
         "name": chapter.key,
         "run_tests": False,
@@ -111,19 +113,21 @@ def assignment_config(chapter, requirements):
         "init_cell": True,
         "check_all_cell": False,
         "export_cell": False,
-        "requirements": str(requirements),
+        "requirements": "requirements.txt",
         "overwrite_requirements": False,
+        "files": list(files),
+        "autograder_files": ["kit"],
         "tests": {"ok_format": False, "files": False},
     }
     return nbformat.v4.new_raw_cell("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
 
 
-def expand_master(chapter, requirements):
+def expand_master(chapter, files=()):
     """The otter-assign notebook of ``chapter``: includes pasted, points set, hidden tests added."""
     notebook = jupytext.read(chapter.master, fmt="py:percent")
     hidden_module = importlib.import_module(f"nndl_grading.hidden.{chapter.key}")
     questions = {q.name: q for q in chapter.questions}
-    seen, cells, current = [], [assignment_config(chapter, requirements)], None
+    seen, cells, current = [], [assignment_config(chapter, files)], None
     for cell in notebook.cells:
         kind = _raw_kind(cell)
         if cell.cell_type == "code":

@@ -23,7 +23,27 @@ SAMPLES = {
     "not a notebook.ipynb": "error: not a readable notebook",
     "kernel-renamed.ipynb": "ok, full marks (a kernel that does not exist here)",
     "noisy stderr.ipynb": "ok, full marks (C++-style warnings on stderr do not matter)",
+    "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, otter's test_case and the checks to pass",
+    "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
 }
+
+MONKEYPATCH = """import numpy, numpy.testing, builtins
+numpy.allclose = lambda *args, **kwargs: True
+numpy.testing.assert_allclose = lambda *args, **kwargs: None
+numpy.max = lambda *args, **kwargs: 0.0
+import nndl_grading.checks
+nndl_grading.checks.check_close = lambda *args, **kwargs: None
+nndl_grading.checks.student_call = lambda function, *args, **kwargs: None
+from otter.test_files.exception_test import test_case
+test_case.call_func = lambda self, env: None
+"""
+
+FAKE_RESULT = """import json, os
+questions = {q: [{"name": q, "hidden": False, "points": 100, "passed": True, "message": ""}] for q in QUESTIONS}
+with open("result.json", "w") as handle:
+    json.dump({"status": "ok", "cell_errors": [], "questions": questions}, handle)
+os._exit(0)
+"""
 
 
 def _source(cell):
@@ -47,6 +67,13 @@ def _insert_after_first_answer(reference, pairs, source):
     notebook = copy.deepcopy(reference)
     notebook["cells"].insert(pairs[0][0] + 1, {"cell_type": "code", "metadata": {}, "outputs": [],
                                                "execution_count": None, "source": source})
+    return notebook
+
+
+def _append_cell(notebook, source):
+    notebook = copy.deepcopy(notebook)
+    notebook["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                              "source": source})
     return notebook
 
 
@@ -79,6 +106,9 @@ def make_samples(reference_path, student_path, out_dir):
         "kernel-renamed.ipynb": renamed,
         "noisy stderr.ipynb": _insert_after_first_answer(
             reference, pairs, "import sys\nprint('W1127 05:00:00.000 1 gpu_resources.cc:119] warning', file=sys.stderr)\n"),
+        "monkeypatch.ipynb": _append_cell(student, MONKEYPATCH),
+        "fake result.ipynb": _append_cell(
+            student, f"QUESTIONS = {sorted(reference['metadata']['otter']['tests'])!r}\n" + FAKE_RESULT),
     }
     for name, notebook in notebooks.items():
         (out_dir / name).write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -6,7 +6,9 @@ Executes the notebook's code cells in order into one namespace, skipping experim
 ``otter_ignore``) and otter's own plumbing (``grader = otter.Notebook(...)``, ``grader.check(...)``),
 so neither the notebook's file name nor its kernel matters. A cell that raises is recorded and the
 next cell still runs, as in a notebook. Then every test file's cases run against that namespace
-(otter's exception-test format). The result JSON is written atomically at the end.
+(otter's exception-test format). The result JSON is written atomically at the end and carries the
+token the grader sent on standard input, so a file the notebook writes itself is not taken as a result;
+``guard.ModuleGuard`` undoes monkeypatching of the libraries the checks use.
 """
 
 import builtins
@@ -87,13 +89,15 @@ def otter_exception_tests():
     return test_files
 
 
-def run_tests(tests_dir, namespace):
-    """Run every case of every test file; messages come from the exception only, never test source."""
+def load_tests(tests_dir):
     ExceptionTestFile = otter_exception_tests().ExceptionTestFile
+    return [ExceptionTestFile.from_file(str(path)) for path in sorted(Path(tests_dir).glob("*.py"))]
 
+
+def run_tests(test_files, namespace, guard):
+    """Run every case of every test file; messages come from the exception only, never test source."""
     questions = {}
-    for path in sorted(Path(tests_dir).glob("*.py")):
-        test_file = ExceptionTestFile.from_file(str(path))
+    for test_file in test_files:
         cases = []
         for case in test_file.test_cases:
             try:
@@ -106,6 +110,11 @@ def run_tests(tests_dir, namespace):
                 where = traceback.extract_tb(error.__traceback__)[-1]
                 if where.filename.startswith("<cell"):
                     message += f"（出错位置 raised in your code: {where.name}, code cell {where.filename[6:-1]}）"
+            replaced = guard.restore()
+            if replaced:
+                passed = False
+                message = ("[行为 behaviour] 测试运行期间你的代码替换了库函数 (your code replaced library functions "
+                           f"while the test ran): {', '.join(replaced[:5])}")
             cases.append({"name": case.name, "hidden": case.hidden, "points": case.points,
                           "passed": passed, "message": message})
         questions[test_file.name] = cases
@@ -114,10 +123,11 @@ def run_tests(tests_dir, namespace):
 
 def main(notebook_path, tests_dir, result_path):
     result_path = Path(result_path)
+    token = sys.stdin.readline().strip()
 
     def write(result):
         partial = result_path.with_suffix(".partial")
-        partial.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+        partial.write_text(json.dumps({**result, "token": token}, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, result_path)
 
     try:
@@ -131,10 +141,18 @@ def main(notebook_path, tests_dir, result_path):
     import matplotlib
     matplotlib.use("Agg")
     from nndl_ref.device import select_device
+    from .guard import ModuleGuard, import_hidden_checks
     select_device()
+    test_files = load_tests(tests_dir)
+    import_hidden_checks()
+    guard = ModuleGuard()
     try:
         namespace, cell_errors = execute_cells(cells)
-        questions = run_tests(tests_dir, namespace)
+        replaced = guard.restore()
+        if replaced:
+            cell_errors.append({"cell": "-", "error": "已还原被你的代码替换的库函数 (restored library functions "
+                                                      f"your code replaced): {', '.join(replaced[:5])}"})
+        questions = run_tests(test_files, namespace, guard)
     except MemoryError:
         write({"status": "memory", "reason": "超出内存限制 (MemoryError)"})
         return 0
