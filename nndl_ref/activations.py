@@ -9,26 +9,18 @@ import paddle
 BOOK_CHAPTER = 4
 
 
-def _positive_part(z):
-    return paddle.maximum(z, paddle.zeros_like(z))
-
-
-def _negative_part(z):
-    return paddle.minimum(z, paddle.zeros_like(z))
-
-
 def tanh(z):
     """Tanh(z) = (e^z − e^−z)/(e^z + e^−z), element-wise (book §4.1.2.1, eq. 4.4).
 
     Computed as 2·σ(2z) − 1, which equals the book's formula but does not overflow to NaN for
-    |z| ≳ 44 in float32 as the printed one does (and keeps a correct autograd everywhere).
+    |z| > 88.7 in float32 as the printed one does (and keeps a correct autograd everywhere).
     """
     return 2.0 * paddle.nn.functional.sigmoid(2.0 * z) - 1.0
 
 
 def relu(z):
     """ReLU(z) = max(0, z), element-wise (book §4.1.2.2, eq. 4.5)."""
-    return _positive_part(z)
+    return paddle.maximum(z, paddle.zeros_like(z))
 
 
 def leaky_relu(z, negative_slope=0.1):
@@ -36,32 +28,35 @@ def leaky_relu(z, negative_slope=0.1):
 
     The default λ = 0.1 is the book's; note that ``paddle.nn.functional.leaky_relu`` defaults to 0.01.
     """
-    return _positive_part(z) + negative_slope * _negative_part(z)
+    zeros = paddle.zeros_like(z)
+    return paddle.maximum(z, zeros) + negative_slope * paddle.minimum(z, zeros)
 
 
 def hard_logistic(z):
-    """Hard-Logistic(z) = max(min(0.25·z + 0.5, 1), 0), the first-order Taylor clip of σ (动手练习 4.1).
+    """Hard-Logistic(z) = max(min(0.25·z + 0.5, 1), 0) (book §4.1.2, 动手练习 4.1).
 
-    Equals ``F.hardsigmoid(z, slope=0.25, offset=0.5)`` (Paddle's default slope is 1/6).
+    It clips σ's first-order Taylor expansion at 0 to [0, 1] and equals
+    ``F.hardsigmoid(z, slope=0.25, offset=0.5)`` (Paddle's default slope is 1/6).
     """
     return paddle.clip(0.25 * z + 0.5, min=0.0, max=1.0)
 
 
 def hard_tanh(z):
-    """Hard-Tanh(z) = max(min(z, 1), −1) (动手练习 4.1)."""
+    """Hard-Tanh(z) = max(min(z, 1), −1) (book §4.1.2, 动手练习 4.1)."""
     return paddle.clip(z, min=-1.0, max=1.0)
 
 
 def elu(z, gamma=1.0):
-    """ELU(z) = max(0, z) + min(0, γ·(e^z − 1)) with γ = ``gamma`` ≥ 0 (动手练习 4.1)."""
-    return _positive_part(z) + _negative_part(gamma * paddle.expm1(_negative_part(z)))
+    """ELU(z) = max(0, z) + min(0, γ·(e^z − 1)) with γ = ``gamma`` ≥ 0 (book §4.1.2, 动手练习 4.1)."""
+    zeros = paddle.zeros_like(z)
+    return paddle.maximum(z, zeros) + gamma * paddle.expm1(paddle.minimum(z, zeros))
 
 
 def softplus(z):
-    """Softplus(z) = log(1 + e^z), computed stably as max(z, 0) + log(1 + e^−|z|) (动手练习 4.1)."""
-    return _positive_part(z) + paddle.log1p(paddle.exp(-paddle.abs(z)))
+    """Softplus(z) = log(1 + e^z) (book §4.1.2, 动手练习 4.1), computed stably as max(z, 0) + log1p(e^−|z|)."""
+    return paddle.maximum(z, paddle.zeros_like(z)) + paddle.log1p(paddle.exp(-paddle.abs(z)))
 
 
 def swish(z, beta=1.0):
-    """Swish(z) = z·σ(β·z) with β = ``beta`` (动手练习 4.1); β = 1 equals ``F.swish``."""
+    """Swish(z) = z·σ(β·z) with β = ``beta`` (book §4.1.2, 动手练习 4.1); β = 1 equals ``F.swish``."""
     return z * paddle.nn.functional.sigmoid(beta * z)

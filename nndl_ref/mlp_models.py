@@ -14,7 +14,7 @@ BOOK_CHAPTER = 4
 
 
 class Model_MLP_L2(Op):
-    """Two-layer FNN built from operators: Linear → Logistic → Linear → Logistic (book §4.2.2.3, §4.2.4.5).
+    """Two-layer FNN built from operators: Linear → Logistic → Linear → Logistic (book §4.2.4.5, §4.2.2.3).
 
     ``layers`` = [fc1, act_fn1, fc2, act_fn2] is what the layer-wise optimizer and ``RunnerV2_1``
     iterate over. ``forward(X)`` [N, input_size] → probabilities [N, output_size].
@@ -44,12 +44,6 @@ class Model_MLP_L2(Op):
         return grads
 
 
-def _linear(in_features, out_features, std, bias):
-    return nn.Linear(in_features, out_features,
-                     weight_attr=paddle.ParamAttr(initializer=Normal(mean=0.0, std=std)),
-                     bias_attr=paddle.ParamAttr(initializer=Constant(value=bias)))
-
-
 class Model_MLP_L2_V2(nn.Layer):
     """``Model_MLP_L2`` rebuilt from ``nn.Linear`` and ``F.sigmoid``, trained by autograd (book §4.3.1).
 
@@ -60,15 +54,16 @@ class Model_MLP_L2_V2(nn.Layer):
 
     def __init__(self, input_size, hidden_size, output_size):
         super().__init__()
-        self.fc1 = _linear(input_size, hidden_size, std=1.0, bias=0.0)
-        self.fc2 = _linear(hidden_size, output_size, std=1.0, bias=0.0)
+        self.fc1 = nn.Linear(input_size, hidden_size,
+                             weight_attr=paddle.ParamAttr(initializer=Normal(mean=0.0, std=1.0)),
+                             bias_attr=paddle.ParamAttr(initializer=Constant(value=0.0)))
+        self.fc2 = nn.Linear(hidden_size, output_size,
+                             weight_attr=paddle.ParamAttr(initializer=Normal(mean=0.0, std=1.0)),
+                             bias_attr=paddle.ParamAttr(initializer=Constant(value=0.0)))
         self.act_fn = F.sigmoid
 
     def forward(self, inputs):
         return self.act_fn(self.fc2(self.act_fn(self.fc1(inputs))))
-
-
-_ACTIVATIONS = {"sigmoid": F.sigmoid, "relu": F.relu, "lrelu": F.leaky_relu}
 
 
 class Model_MLP_L5(nn.Layer):
@@ -88,9 +83,14 @@ class Model_MLP_L5(nn.Layer):
         self.fc3 = nn.Linear(3, 3)
         self.fc4 = nn.Linear(3, 3)
         self.fc5 = nn.Linear(3, output_size)
-        if act not in _ACTIVATIONS:
+        if act == "sigmoid":
+            self.act = F.sigmoid
+        elif act == "relu":
+            self.act = F.relu
+        elif act == "lrelu":
+            self.act = F.leaky_relu
+        else:
             raise ValueError("Please enter sigmoid relu or lrelu!")
-        self.act = _ACTIVATIONS[act]
         self.init_weights(w_init, b_init)
 
     def init_weights(self, w_init, b_init):
@@ -116,8 +116,12 @@ class Model_MLP_L2_V3(nn.Layer):
 
     def __init__(self, input_size, output_size, hidden_size):
         super().__init__()
-        self.fc1 = _linear(input_size, hidden_size, std=0.01, bias=1.0)
-        self.fc2 = _linear(hidden_size, output_size, std=0.01, bias=1.0)
+        self.fc1 = nn.Linear(input_size, hidden_size,
+                             weight_attr=paddle.ParamAttr(initializer=Normal(mean=0.0, std=0.01)),
+                             bias_attr=paddle.ParamAttr(initializer=Constant(value=1.0)))
+        self.fc2 = nn.Linear(hidden_size, output_size,
+                             weight_attr=paddle.ParamAttr(initializer=Normal(mean=0.0, std=0.01)),
+                             bias_attr=paddle.ParamAttr(initializer=Constant(value=1.0)))
         self.act = nn.Sigmoid()
 
     def forward(self, inputs):

@@ -7,14 +7,13 @@ transpose of the textbook's column notation (book notes at lines 4650 and 4980).
 
 import paddle
 
-from .linear_classifiers import BinaryCrossEntropyLoss as _ForwardOnlyBCE
 from .op import Op
 
 BOOK_CHAPTER = 4
 
 
 class Linear(Op):
-    """The chapter-4 linear layer Z = X·W + b with parameter gradients (book §4.2.2.1, §4.2.4.4).
+    """The chapter-4 linear layer Z = X·W + b with parameter gradients (book §4.2.4.4, §4.2.2.1).
 
     ``params['W']`` = ``weight_init(shape=[input_size, output_size])`` (N(0,1) by default) and
     ``params['b']`` = ``bias_init(shape=[1, output_size])`` (zeros); ``name`` is required because
@@ -46,7 +45,7 @@ class Linear(Op):
 
 
 class Logistic(Op):
-    """The Logistic activation A = σ(Z) as an operator (book §4.2.2.2, §4.2.4.3).
+    """The Logistic activation A = σ(Z) as an operator (book §4.2.4.3, §4.2.2.2).
 
     ``backward(outputs_grads)`` returns δ_Z = A ⊙ (1 − A) ⊙ δ_A (eq. 4.15) from the cached output.
     ``params`` is None (the first printed version lacks it, which breaks the layer-wise optimizer).
@@ -67,8 +66,8 @@ class Logistic(Op):
 
 
 class ReLU(Op):
-    """The ReLU activation A = max(0, Z) as an operator with backward (动手练习 4.2; the book's answer
-    is printed in §7 at line 11384).
+    """The ReLU activation A = max(0, Z) as an operator with backward (book §4.2.4.3, 动手练习 4.2; the
+    book prints its own answer in chapter 7, line 11384).
 
     ``backward(outputs_grads)`` returns δ_A ⊙ 1[Z > 0]; the derivative at exactly 0 is taken as 0, as
     the book's ``inputs > 0`` and Paddle's ``F.relu`` do. ``params`` is None.
@@ -88,20 +87,36 @@ class ReLU(Op):
         return outputs_grads * paddle.cast(self.inputs > 0, outputs_grads.dtype)
 
 
-class BinaryCrossEntropyLoss(_ForwardOnlyBCE):
-    """Binary cross-entropy on probabilities that back-propagates into ``model`` (book §4.2.3, §4.2.4.2).
+class BinaryCrossEntropyLoss(Op):
+    """Binary cross-entropy on probabilities that back-propagates into ``model`` (book §4.2.4.2, §4.2.3).
 
-    ``loss_fn = BinaryCrossEntropyLoss(model)``; ``loss_fn(predicts, labels)`` is chapter 3's forward
-    (eq. 3.5, shape [1]; predicts [N,1], labels [N] or [N,1] of any numeric dtype). ``backward()``
-    computes ∂R/∂ŷ = −(1/N)(y ⊘ ŷ − (1−y) ⊘ (1−ŷ)) (eq. 4.10), shape [N,1], passes it to
-    ``model.backward`` and, unlike the book's, also returns it; ``model`` may be None (then backward
-    only returns the gradient). Not chapter 3's forward-only ``BinaryCrossEntropyLoss()``
-    (``nndl_ref.ch03``), whose constructor takes no model.
+    ``loss_fn = BinaryCrossEntropyLoss(model)``; ``loss_fn(predicts, labels)`` with predicts [N,1]
+    returns R = −(1/N)·Σ[y·log ŷ + (1−y)·log(1−ŷ)] (eq. 3.5), shape [1] as the book's squeeze of a
+    [1,1] product. ``backward()`` computes ∂R/∂ŷ = −(1/N)(y ⊘ ŷ − (1−y) ⊘ (1−ŷ)) (eq. 4.10), shape of
+    ``predicts``, passes it to ``model.backward`` and, unlike the book's, also returns it; ``model`` may
+    be None (then backward only returns the gradient). Differs from the book: labels may be [N] or
+    [N,1] and of any numeric dtype (reshaped to ``predicts`` and cast to its dtype; the book's matmul
+    needs float [N,1]). Not chapter 3's forward-only ``BinaryCrossEntropyLoss()`` (``nndl_ref.ch03``),
+    whose constructor takes no model. Like the book, no clipping: ŷ of exactly 0 or 1 gives inf/NaN.
     """
 
     def __init__(self, model=None):
-        super().__init__()
+        self.predicts = None
+        self.labels = None
+        self.num = None
         self.model = model
+
+    def __call__(self, predicts, labels):
+        return self.forward(predicts, labels)
+
+    def forward(self, predicts, labels):
+        if labels.size != predicts.size:
+            raise ValueError(f"labels {list(labels.shape)} do not match predicts {list(predicts.shape)}")
+        self.predicts = predicts
+        self.labels = paddle.cast(labels, predicts.dtype).reshape(predicts.shape)
+        self.num = predicts.shape[0]
+        per_sample = self.labels * paddle.log(predicts) + (1.0 - self.labels) * paddle.log(1.0 - predicts)
+        return -paddle.sum(per_sample).reshape([1]) / self.num
 
     def backward(self):
         if self.predicts is None:

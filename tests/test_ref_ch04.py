@@ -394,9 +394,15 @@ def test_layerwise_optimizer_step():
     optimizer.step()
     for layer in (model.fc1, model.fc2):
         for key in ("W", "b"):
-            expected = before[(layer.name, key)] - 0.2 * grads[(layer.name, key)].reshape(before[(layer.name, key)].shape)
+            old = before[(layer.name, key)]
+            expected = old - 0.2 * grads[(layer.name, key)].reshape(old.shape)
             np.testing.assert_allclose(layer.params[key].numpy(), expected, rtol=1e-12)
-            assert list(layer.params[key].shape) == list(before[(layer.name, key)].shape)
+            assert list(layer.params[key].shape) == list(old.shape)
+    model.fc2.grads["b"] = paddle.ones([1], dtype="float64")        # the book's [M_out] shape: fine
+    optimizer.step()
+    model.fc2.grads["b"] = paddle.ones([3, 1], dtype="float64")     # would broadcast b to [3,1]
+    with pytest.raises(ValueError):
+        optimizer.step()
 
 
 # ------------------------------------------------------------ §4.2.5–§4.3.4 runners and parity run
@@ -690,6 +696,72 @@ def test_runner_v3_bookkeeping_and_save_load(tmp_path):
     assert other.dev_losses == [(-1, loss)]
     with pytest.raises(RuntimeError):
         RunnerV3(model, None, F.cross_entropy, Accuracy()).train(train_loader, None, num_epochs=1, eval_steps=5)
+
+
+class _ArrayDataset(paddle.io.Dataset):
+    def __init__(self, X, y):
+        super().__init__()
+        self.X, self.y = t32(X), paddle.to_tensor(y)
+
+    def __getitem__(self, idx):
+        return self.X[idx], self.y[idx]
+
+    def __len__(self):
+        return len(self.y)
+
+
+def test_runner_v3_training_matches_a_plain_sgd_loop():
+    """§4.5.4.2 core: RunnerV3.train = forward, loss, backward, step, clear_grad per batch (last batch
+    partial); same final weights and step losses as a hand-written autograd loop on a copied model."""
+    rng = np.random.default_rng(30)
+    X, y = rng.normal(size=(20, 4)), rng.integers(0, 3, size=20).astype(np.int64)
+    loader = paddle.io.DataLoader(_ArrayDataset(X, y), batch_size=8, shuffle=False)
+    paddle.seed(3)
+    model = Model_MLP_L2_V3(input_size=4, output_size=3, hidden_size=6)
+    twin = Model_MLP_L2_V3(input_size=4, output_size=3, hidden_size=6)
+    twin.set_state_dict(model.state_dict())
+    runner = RunnerV3(model, paddle.optimizer.SGD(learning_rate=0.5, parameters=model.parameters()),
+                      F.cross_entropy, Accuracy())
+    runner.train(loader, num_epochs=3, log_steps=0)
+    optimizer = paddle.optimizer.SGD(learning_rate=0.5, parameters=twin.parameters())
+    losses = []
+    for _ in range(3):
+        for start in range(0, 20, 8):
+            loss = F.cross_entropy(twin(t32(X[start:start + 8])), paddle.to_tensor(y[start:start + 8]))
+            losses.append(loss.item())
+            loss.backward()
+            optimizer.step()
+            optimizer.clear_grad()
+    np.testing.assert_allclose([v for _, v in runner.train_step_losses], losses, rtol=1e-5)
+    for key, value in twin.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[key].numpy(), value.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(runner.train_epoch_losses[0], np.mean(losses[:3]), rtol=1e-6)
+
+
+def test_runner_v3_saves_only_on_strict_improvement(tmp_path):
+    """§4.5.4.2 (line 6178 ``dev_score > self.best_score``): with dev scores 0.5, 0.5, 0.7, 0.7, 0.6 the
+    model is saved after the 1st and 3rd evaluation only."""
+    scores = iter([0.5, 0.5, 0.7, 0.7, 0.6])
+
+    class _ScriptedMetric(Accuracy):
+        def accumulate(self):
+            return next(scores)
+
+    class _RecordingRunner(RunnerV3):
+        saved_at = []
+
+        def save_model(self, save_path):
+            self.saved_at.append(len(self.dev_scores))
+
+    rng = np.random.default_rng(31)
+    loader = paddle.io.DataLoader(_ArrayDataset(rng.normal(size=(12, 4)), rng.integers(0, 3, size=12)),
+                                  batch_size=4)
+    model = Model_MLP_L2_V3(input_size=4, output_size=3, hidden_size=6)
+    runner = _RecordingRunner(model, paddle.optimizer.SGD(learning_rate=0.1, parameters=model.parameters()),
+                              F.cross_entropy, _ScriptedMetric())
+    runner.train(loader, loader, num_epochs=5, log_steps=0, eval_steps=3, save_path=str(tmp_path / "m"))
+    assert [s for s, _ in runner.dev_losses] == [3, 6, 9, 12, 14]
+    assert runner.saved_at == [1, 3] and runner.best_score == 0.7
 
 
 def test_runner_v3_iris_experiment_learns(tmp_path):
