@@ -4,6 +4,7 @@
 #   make grade CH=2 SUBMISSIONS=dir [OUT=grades] [JOBS=1] [TIMEOUT=s] [DEVICE=auto|cpu|gpu] [REGRADE=1]
 #   make gradebook OUT=grades   merge every chapter's grades.csv into OUT/gradebook.csv, with a class summary
 #   make demo             grade a synthetic class (complete, partial, broken, looping …) of every chapter
+#   make nbgrader         an nbgrader course (build/nbgrader) generated from the same masters
 #   make bench            grading speed vs plain otter run and import paddle → docs/benchmarks.md
 #   make check-generated  fail if committed student bundles differ from a fresh build
 
@@ -15,7 +16,7 @@ OUT ?= grades
 JOBS ?= 1
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: all test grade gradebook demo bench build check-generated clean
+.PHONY: all test grade gradebook demo bench nbgrader build check-generated clean
 
 all: $(STAMP)
 	$(PY) -m nndl_grading.cli all
@@ -47,6 +48,9 @@ gradebook: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m nndl_grading.cli demo $(CH)
+
+nbgrader: $(STAMP)
+	$(PY) -m nndl_grading.cli nbgrader $(CH)
 
 bench: $(STAMP)
 	$(PY) -m nndl_grading.bench

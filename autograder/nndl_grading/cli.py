@@ -98,6 +98,9 @@ def main(argv=None):
     g.add_argument("--regrade", action="store_true")
     b = sub.add_parser("gradebook", help="merge OUT/ch*/grades.csv into OUT/gradebook.csv")
     b.add_argument("--out", default="grades")
+    n = sub.add_parser("nbgrader", help="generate an nbgrader course from the masters")
+    n.add_argument("chapters", nargs="*")
+    n.add_argument("--out", default=str(BUILD_ROOT / "nbgrader"))
     d = sub.add_parser("demo", help="build a synthetic class per chapter and grade it")
     d.add_argument("chapters", nargs="*")
     d.add_argument("--out", default="build/demo")
@@ -115,6 +118,15 @@ def main(argv=None):
         if args.command == "gradebook":
             path, summary = build_gradebook(args.out)
             print("\n".join(summary) + f"\ngradebook: {path}")
+            return 0
+        if args.command == "nbgrader":
+            from .nbgrader_course import write_course
+            chapters = _chapters(course, args.chapters)
+            for chapter in chapters:
+                if not (BUILD_ROOT / chapter.key / f"{chapter.key}.ipynb").exists():
+                    build_chapter(chapter)
+            root = write_course(chapters, Path(args.out))
+            print(f"nbgrader course: {root} (cd there; nbgrader generate_assignment ch01 …)")
             return 0
         if args.command == "demo":
             return command_demo(course, args.chapters, Path(args.out))
