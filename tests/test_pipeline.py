@@ -109,7 +109,8 @@ def test_every_sample_gets_one_row_with_the_expected_status(graded_class):
 def test_sample_scores(graded_class):
     _, _, rows = graded_class
     total = lambda name: float(rows[name]["total"])
-    for full in ("complete.ipynb", "kernel-renamed.ipynb", "noisy stderr.ipynb"):
+    for full in ("complete.ipynb", "kernel-renamed.ipynb", "noisy stderr.ipynb", "markdown shuffled.ipynb",
+                 "huge output.ipynb"):
         assert total(full) == 14 and rows[full]["possible"] == "14", full
     for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb",
                  "monkeypatch.ipynb", "fake result.ipynb"):
@@ -132,9 +133,11 @@ def test_feedback_files_name_the_stage_and_section_but_no_test_source(graded_cla
     assert sorted(p.name for p in feedback.iterdir()) == sorted(n.removesuffix(".ipynb") + ".md" for n in SAMPLES)
     partial = (feedback / "partial.md").read_text(encoding="utf-8")
     assert "尚未实现" in partial and "§2.2.2.1" in partial and "[数值 values]" in partial
+    assert "提示 (hint)：输出形状 [N, 1]" in partial
     for text in (p.read_text(encoding="utf-8") for p in feedback.iterdir()):
         assert "def check_" not in text and "nndl_ref" not in text and "from nndl_grading" not in text
     assert "超过 25 秒" in (feedback / "looping.md").read_text(encoding="utf-8")
+    assert all(p.stat().st_size < 20_000 for p in feedback.iterdir())   # huge outputs are truncated
 
 
 def test_rerun_skips_graded_submissions_and_keeps_their_rows(graded_class, capsys):

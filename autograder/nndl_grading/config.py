@@ -22,6 +22,7 @@ class Question:
     name: str
     points: float
     hidden: tuple  # names of check functions in nndl_grading.hidden.<chapter>
+    hint: str = ""  # shown in the feedback when the question is not at full marks
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def load_course(path=DEFAULT_CONFIG):
             hidden = _get(q, "hidden", q_where, path, list)
             if not hidden or not all(isinstance(h, str) for h in hidden):
                 raise ConfigError(f"{path}: '{q_where}.hidden' must list at least one check function name")
-            questions.append(Question(_get(q, "name", q_where, path, str), float(points), tuple(hidden)))
+            hint = _get(q, "hint", q_where, path, str, default="", required=False)
+            questions.append(Question(_get(q, "name", q_where, path, str), float(points), tuple(hidden), hint))
         names = [q.name for q in questions]
         if len(set(names)) != len(names):
             raise ConfigError(f"{path}: '{where}.questions' has duplicate names")

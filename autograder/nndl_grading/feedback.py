@@ -36,6 +36,8 @@ def render_feedback(chapter, outcome):
         if not failures:
             continue
         lines += [f"## {question.name}", ""]
+        if question.hint:
+            lines += [f"提示 (hint)：{question.hint}", ""]
         for case in failures:
             label = "隐藏测试 (hidden)" if case["hidden"] else "公开测试 (public)"
             lines.append(f"- {label} `{case['name']}`: {case['message'].strip()}")

@@ -21,6 +21,7 @@ from pathlib import Path
 from .build import ASSIGNMENTS_ROOT, BUILD_ROOT
 from .checks import TOLERANCE_ENV_VAR
 from .feedback import write_feedback
+from .gradebook import summarise_chapter
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "ResourceExhaustedError")
@@ -203,7 +204,9 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
         print(f"{chapter.key}: {skipped} submission(s) already graded in {book.path}, skipped "
               "(REGRADE=1 grades them again)", file=progress)
     if regrade and book.path.exists():
-        book.path.unlink()
+        backup = book.path.with_name(f"grades.{time.strftime('%Y%m%d-%H%M%S')}.csv")
+        book.path.rename(backup)   # the previous grades are kept, never silently replaced
+        print(f"{chapter.key}: previous grades kept in {backup}", file=progress)
         book.rows = {}
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
@@ -216,4 +219,5 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
                   f"{outcome.status.split(':')[0]} ({outcome.seconds:.1f} s)", file=progress, flush=True)
     if todo:
         print(f"{chapter.key}: graded {len(todo)} in {time.monotonic() - started:.1f} s → {book.path}", file=progress)
+        print("\n".join(summarise_chapter(book.path)), file=progress)
     return book

@@ -20,6 +20,19 @@ def read_chapter(path):
         return reader.fieldnames, list(reader)
 
 
+def summarise_chapter(path):
+    """Lines saying how many submissions ended in each status and the class mean of each question."""
+    header, rows = read_chapter(path)
+    if not rows:
+        return [f"{path.parent.name}: nothing graded"]
+    statuses = Counter(row["status"].split(":")[0] for row in rows)
+    lines = [f"{path.parent.name}: {len(rows)} graded — " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))]
+    for question in header[1:-3]:
+        scores = [float(row[question]) for row in rows]
+        lines.append(f"  {question:<24} mean {sum(scores) / len(scores):.2f}")
+    return lines
+
+
 def build_gradebook(out_dir):
     """Write ``OUT/gradebook.csv``; return (path, summary lines)."""
     out_dir = Path(out_dir)
@@ -29,13 +42,8 @@ def build_gradebook(out_dir):
     table, possible, summary = defaultdict(dict), {}, []
     for path in chapter_files:
         chapter = path.parent.name
-        header, rows = read_chapter(path)
-        questions = header[1:-3]
-        statuses = Counter(row["status"].split(":")[0] for row in rows)
-        summary.append(f"{chapter}: {len(rows)} graded — " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
-        for question in questions:
-            scores = [float(row[question]) for row in rows]
-            summary.append(f"  {question:<24} mean {sum(scores) / len(scores):.2f}")
+        _, rows = read_chapter(path)
+        summary += summarise_chapter(path)
         for row in rows:
             student = student_of(row["submission"])
             table[student][chapter] = max(float(row["total"]), table[student].get(chapter, 0.0))

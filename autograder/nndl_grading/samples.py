@@ -23,6 +23,8 @@ SAMPLES = {
     "not a notebook.ipynb": "error: not a readable notebook",
     "kernel-renamed.ipynb": "ok, full marks (a kernel that does not exist here)",
     "noisy stderr.ipynb": "ok, full marks (C++-style warnings on stderr do not matter)",
+    "markdown shuffled.ipynb": "ok, full marks (markdown cells duplicated, deleted and reordered)",
+    "huge output.ipynb": "ok, full marks (10 MB of saved output and 2 MB printed while grading)",
     "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, otter's test_case and the checks to pass",
     "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
 }
@@ -94,6 +96,13 @@ def make_samples(reference_path, student_path, out_dir):
     del missing["cells"][pairs[-1][0]]
     renamed = copy.deepcopy(reference)
     renamed["metadata"]["kernelspec"] = {"name": "paddle-gpu-2.2", "display_name": "Paddle GPU", "language": "python"}
+    shuffled = copy.deepcopy(reference)
+    markdown = [i for i, c in enumerate(shuffled["cells"]) if c["cell_type"] == "markdown"]
+    shuffled["cells"].insert(markdown[0], copy.deepcopy(shuffled["cells"][markdown[-1]]))
+    del shuffled["cells"][markdown[1] + 1]
+    shuffled["cells"][0], shuffled["cells"][1] = shuffled["cells"][1], shuffled["cells"][0]
+    huge = _insert_after_first_answer(reference, pairs, "print('x' * 2_000_000)\n")
+    huge["cells"][pairs[0][0] + 1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "y" * 10_000_000}]
     notebooks = {
         "complete.ipynb": reference,
         "partial.ipynb": partial,
@@ -106,6 +115,8 @@ def make_samples(reference_path, student_path, out_dir):
         "kernel-renamed.ipynb": renamed,
         "noisy stderr.ipynb": _insert_after_first_answer(
             reference, pairs, "import sys\nprint('W1127 05:00:00.000 1 gpu_resources.cc:119] warning', file=sys.stderr)\n"),
+        "markdown shuffled.ipynb": shuffled,
+        "huge output.ipynb": huge,
         "monkeypatch.ipynb": _append_cell(student, MONKEYPATCH),
         "fake result.ipynb": _append_cell(
             student, f"QUESTIONS = {sorted(reference['metadata']['otter']['tests'])!r}\n" + FAKE_RESULT),
