@@ -113,7 +113,7 @@ def test_sample_scores(graded_class):
                  "huge output.ipynb"):
         assert total(full) == 14 and rows[full]["possible"] == "14", full
     for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb",
-                 "monkeypatch.ipynb", "fake result.ipynb"):
+                 "monkeypatch.ipynb", "fake result.ipynb", "imports reference.ipynb"):
         assert total(zero) == 0, zero
     assert 0 < total("partial.ipynb") < 14
     assert rows["missing function.ipynb"]["q5_runner_v1"] == "0" and total("missing function.ipynb") == 11
@@ -125,6 +125,12 @@ def test_monkeypatching_is_undone_and_reported(graded_class):
     assert float(rows["monkeypatch.ipynb"]["total"]) == 0
     feedback = (out / "ch02" / "feedback" / "monkeypatch.md").read_text(encoding="utf-8")
     assert "restored library functions" in feedback and "test_case.call_func" in feedback
+
+
+def test_importing_the_reference_is_refused(graded_class):
+    _, out, _ = graded_class
+    feedback = (out / "ch02" / "feedback" / "imports reference.md").read_text(encoding="utf-8")
+    assert "must not reuse the grader's reference" in feedback
 
 
 def test_feedback_files_name_the_stage_and_section_but_no_test_source(graded_class):

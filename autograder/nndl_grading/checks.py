@@ -63,11 +63,25 @@ def student_call(function, *args, what, section, stage="values", **kwargs):
         raise CheckFailure(stage, what, f"运行出错 {type(error).__name__}: {error}", section) from None
 
 
+REFERENCE_PACKAGES = ("nndl_ref", "nndl_grading")
+# Set by the grading worker: a submission's names must not be (or derive from) the reference itself.
+# Off in the test suite, whose "student" implementations are reference objects and their subclasses.
+reject_reference = False
+
+
+def is_reference(value):
+    """True if ``value`` is, or (for a class) inherits from, something defined in the reference packages."""
+    owners = inspect.getmro(value) if inspect.isclass(value) else (value,)
+    return any(str(getattr(owner, "__module__", "")).startswith(REFERENCE_PACKAGES) for owner in owners)
+
+
 def require(env, name, section, kind="callable"):
     """Fetch ``name`` from the student's notebook globals, or fail at the signature stage."""
     value = env.get(name)
     if value is None:
         raise CheckFailure("signature", name, "未定义 (not defined in the notebook)", section)
+    if reject_reference and is_reference(value):
+        raise CheckFailure("signature", name, "不能直接使用评分用的参考实现 (must not reuse the grader's reference)", section)
     if kind == "class" and not inspect.isclass(value):
         raise CheckFailure("signature", name, f"应是一个类 (class)，实际是 {type(value).__name__}", section)
     if kind == "callable" and not callable(value):
@@ -157,3 +171,39 @@ def substituted(env, **names):
                 env.pop(name, None)
             else:
                 env[name] = value
+
+
+# ------------------------------------------------------------------ explicit inputs and independent oracles
+def as_tensor(array, dtype="float32"):
+    """``array`` (anything numpy accepts) as a Paddle tensor of ``dtype``: explicit values, no framework RNG."""
+    import paddle
+    return paddle.to_tensor(np.asarray(array).astype(dtype))
+
+
+def float32_exact(array):
+    """``array`` rounded to float32 and back to float64: the exact values a float32 tensor holds, so that a
+    float64 expectation is computed on the very inputs the student's code sees."""
+    return np.asarray(array, dtype=np.float32).astype(np.float64)
+
+
+def np_sigmoid(z):
+    """σ(z) = 1/(1+exp(−z)) in float64, written with tanh so it never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
+
+
+def require_tensor(value, what, section):
+    """``value`` is a ``paddle.Tensor`` (not None, a list or a numpy array), else a shape-stage failure."""
+    import paddle
+    if not isinstance(value, paddle.Tensor):
+        got = "None（是否漏写了 return？）" if value is None else type(value).__name__
+        raise CheckFailure("shape", what, f"应返回 paddle.Tensor，实际是 {got}", section)
+
+
+def paddle_linear(W, b):
+    """A ``paddle.nn.Linear`` holding exactly W [in, out] and b [out] (or [1, out]): an autograd oracle with
+    copied weights that draws nothing from Paddle's RNG."""
+    import paddle
+    W, b = np.asarray(W, dtype=np.float32), np.asarray(b, dtype=np.float32).reshape(-1)
+    assign = paddle.nn.initializer.Assign
+    return paddle.nn.Linear(W.shape[0], W.shape[1], weight_attr=paddle.ParamAttr(initializer=assign(W)),
+                            bias_attr=paddle.ParamAttr(initializer=assign(b)))

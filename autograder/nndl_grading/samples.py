@@ -27,17 +27,26 @@ SAMPLES = {
     "huge output.ipynb": "ok, full marks (10 MB of saved output and 2 MB printed while grading)",
     "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, otter's test_case and the checks to pass",
     "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
+    "imports reference.ipynb": "ok, zero: stubs that import the grader's reference or bind its objects",
 }
 
-MONKEYPATCH = """import numpy, numpy.testing, builtins
+MONKEYPATCH = """import numpy, numpy.testing, sys
 numpy.allclose = lambda *args, **kwargs: True
 numpy.testing.assert_allclose = lambda *args, **kwargs: None
 numpy.max = lambda *args, **kwargs: 0.0
-import nndl_grading.checks
-nndl_grading.checks.check_close = lambda *args, **kwargs: None
-nndl_grading.checks.student_call = lambda function, *args, **kwargs: None
-from otter.test_files.exception_test import test_case
-test_case.call_func = lambda self, env: None
+checks = sys.modules["nndl_grading.checks"]   # `import nndl_grading` is refused, sys.modules is not
+checks.check_close = lambda *args, **kwargs: None
+checks.student_call = lambda function, *args, **kwargs: None
+sys.modules["otter.test_files.exception_test"].test_case.call_func = lambda self, env: None
+"""
+
+IMPORT_REFERENCE = """try:
+    from nndl_ref.{key} import *  # refused while grading
+except ImportError as error:
+    print(error)
+import sys
+for module in [m for name, m in list(sys.modules.items()) if name.startswith("nndl_ref.ch")]:
+    globals().update({{k: v for k, v in vars(module).items() if not k.startswith("_")}})
 """
 
 FAKE_RESULT = """import json, os
@@ -118,6 +127,7 @@ def make_samples(reference_path, student_path, out_dir):
         "markdown shuffled.ipynb": shuffled,
         "huge output.ipynb": huge,
         "monkeypatch.ipynb": _append_cell(student, MONKEYPATCH),
+        "imports reference.ipynb": _append_cell(student, IMPORT_REFERENCE.format(key=reference["metadata"]["otter"]["assignment_name"])),
         "fake result.ipynb": _append_cell(
             student, f"QUESTIONS = {sorted(reference['metadata']['otter']['tests'])!r}\n" + FAKE_RESULT),
     }

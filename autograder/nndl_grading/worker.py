@@ -13,6 +13,7 @@ token the grader sent on standard input, so a file the notebook writes itself is
 
 import builtins
 import importlib.util
+import inspect
 import json
 import os
 import re
@@ -21,7 +22,11 @@ import traceback
 import types
 from pathlib import Path
 
+from . import checks
+from .checks import is_reference
+
 IGNORE_TAG = "otter_ignore"
+REFERENCE_PACKAGES = ("nndl_ref", "nndl_grading")
 OTTER_PLUMBING = re.compile(
     r"^\s*(#.*|import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.(check|check_all|export)\(.*\))?\s*$")
 
@@ -38,6 +43,22 @@ def _transform(source):
     except ImportError:
         return source
     return TransformerManager().transform_cell(source)
+
+
+def block_reference_imports():
+    """Make ``import nndl_ref`` / ``import nndl_grading`` fail in the submission's own code.
+
+    Wraps ``builtins.__import__``: an import whose calling frame belongs to the notebook (module name
+    ``__main__``) is refused; the grader's own imports go through. The guard keeps the wrapper in place.
+    """
+    original_import = builtins.__import__
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name.split(".")[0] in REFERENCE_PACKAGES and (globals or {}).get("__name__") == "__main__":
+            raise ImportError(f"评分时不能导入 {name} (the grader's reference is not available to submissions)")
+        return original_import(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = guarded_import
 
 
 class _NoMagics:
@@ -101,6 +122,11 @@ def run_tests(test_files, namespace, guard):
         cases = []
         for case in test_file.test_cases:
             try:
+                borrowed = [name for name in inspect.signature(case.body.test_func).parameters
+                            if name != "env" and is_reference(namespace.get(name))]
+                if borrowed:
+                    raise AssertionError(f"{', '.join(borrowed)}: 不能直接使用评分用的参考实现 "
+                                         "(must not reuse the grader's reference)")
                 case.body.call_func(namespace)
                 passed, message = True, ""
             except MemoryError:
@@ -145,6 +171,8 @@ def main(notebook_path, tests_dir, result_path):
     select_device()
     test_files = load_tests(tests_dir)
     import_hidden_checks()
+    checks.reject_reference = True
+    block_reference_imports()
     guard = ModuleGuard()
     try:
         namespace, cell_errors = execute_cells(cells)
