@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from nndl_grading.build import module_chapter
+from nndl_grading.build import bundle_differences, module_chapter
 from nndl_grading.config import REPO_ROOT, load_course
 from nndl_grading.grade import grade_batch, grade_notebook
 from nndl_grading.gradebook import build_gradebook
@@ -25,11 +25,8 @@ def _grade(key, built, notebook, **kwargs):
 
 @pytest.mark.parametrize("key", CHAPTERS)
 def test_committed_bundle_is_current(key, built):
-    fresh, committed = built[key][0], REPO_ROOT / "assignments" / key
-    names = lambda root: sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    assert names(committed) == names(fresh), f"assignments/{key} is stale: run `make` and commit"
-    for name in names(fresh):
-        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), f"assignments/{key}/{name} is stale"
+    stale = bundle_differences(built[key][0], REPO_ROOT / "assignments" / key)
+    assert not stale, f"assignments/{key} is stale ({stale}): run `make` and commit"
 
 
 @pytest.mark.parametrize("key", CHAPTERS)

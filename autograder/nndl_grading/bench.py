@@ -82,8 +82,8 @@ def run(chapter_key="ch02", out=REPO_ROOT / "docs" / "benchmarks.md"):
         f"Kit / plain otter run: **{kit_seconds / otter_seconds:.2f}** (goal ≤ 0.25). "
         f"Kit / import paddle: **{kit_seconds / import_paddle:.2f}** (goal ≤ 3).", "",
         f"Peak resident memory of a grading worker: **{max(peaks):.0f} MiB** (goal ≤ 1024).", "",
-        f"A {CLASS_SIZE}-submission synthetic class (complete, partial, stub, broken, crashing, renamed-kernel "
-        "notebooks in rotation):", "",
+        f"A {CLASS_SIZE}-submission synthetic class (every `make demo` sample except the looping and "
+        "memory-hog ones, in rotation):", "",
         "| JOBS | submissions per minute |", "|---|---|",
         *[f"| {jobs} | {rate:.1f} |" for jobs, rate in throughput.items()], "",
         "Where the time goes: the worker runs the notebook in a plain Python process (no Jupyter kernel) and loads",

@@ -121,6 +121,14 @@ def write_grading_kit(folder):
     (folder / "pyproject.toml").write_text(KIT_PYPROJECT, encoding="utf-8")
 
 
+def bundle_differences(fresh, committed):
+    """Relative paths of files that differ between two bundle folders (missing on either side counts)."""
+    files = lambda root: {p.relative_to(root) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+    return sorted(name.as_posix() for name in files(fresh) | files(committed)
+                  if not ((fresh / name).is_file() and (committed / name).is_file()
+                          and (fresh / name).read_bytes() == (committed / name).read_bytes()))
+
+
 def build_chapter(chapter, assignments_root=ASSIGNMENTS_ROOT, build_root=BUILD_ROOT):
     """Build one chapter's autograder and student bundle; returns the chapter's build folder."""
     work = build_root / chapter.key

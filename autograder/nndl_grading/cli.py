@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .build import ASSIGNMENTS_ROOT, BUILD_ROOT, build_chapter
+from .build import ASSIGNMENTS_ROOT, BUILD_ROOT, build_chapter, bundle_differences
 from .config import ConfigError, load_course
 from .grade import grade_batch, grade_notebook
 from .gradebook import build_gradebook
@@ -53,13 +53,7 @@ def command_check_generated(course, refs):
         for chapter in _chapters(course, refs):
             build_chapter(chapter, assignments_root=Path(scratch) / "assignments", build_root=Path(scratch) / "build")
             fresh, committed = Path(scratch) / "assignments" / chapter.key, ASSIGNMENTS_ROOT / chapter.key
-            fresh_files = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()}
-            committed_files = {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()} \
-                if committed.exists() else set()
-            for name in sorted(fresh_files | committed_files):
-                a, b = fresh / name, committed / name
-                if not (a.exists() and b.exists() and a.read_bytes() == b.read_bytes()):
-                    stale.append(f"assignments/{chapter.key}/{name}")
+            stale += [f"assignments/{chapter.key}/{name}" for name in bundle_differences(fresh, committed)]
     if stale:
         print("Stale generated files (run `make` and commit):\n  " + "\n  ".join(stale), file=sys.stderr)
         return 1
