@@ -246,6 +246,8 @@ def test_relu_op_forward_backward():
     op32 = ReLU()
     np.testing.assert_array_equal(op32(t32(Z)).numpy(), F.relu(t32(Z)).numpy())
     np.testing.assert_allclose(op32.backward(t32(G)).numpy(), z_ref.grad.numpy(), rtol=1e-6, atol=0)
+    with pytest.raises(TypeError):      # the book's chapter-7 answer (line 11384): float × bool fails on 3.x
+        t32(Z) * (t32(Z) > 0)
 
 
 # -------------------------------------------------------------------- §4.2.3 BinaryCrossEntropyLoss
