@@ -133,6 +133,8 @@ def main(argv=None):
         grade_batch(chapter, args.submissions, args.out, jobs=args.jobs,
                     timeout=args.timeout, device=args.device, regrade=args.regrade)
         return 0
+    except KeyboardInterrupt:
+        return 130
     except (ConfigError, FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

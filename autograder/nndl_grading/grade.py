@@ -26,6 +26,7 @@ from .gradebook import summarise_chapter
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "ResourceExhaustedError")
 LOG_LIMIT = 20_000
+_RUNNING = set()   # process ids of live workers, killed if the batch is interrupted
 
 
 @dataclass
@@ -110,6 +111,7 @@ def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
             process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
                                        env=_grading_env(limits, device), start_new_session=True,
                                        preexec_fn=_limit_memory(limits.memory_gb))
+            _RUNNING.add(process.pid)
             token = secrets.token_hex(16)
             process.stdin.write(f"{token}\n".encode())
             process.stdin.close()
@@ -124,6 +126,7 @@ def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
                 except ProcessLookupError:
                     pass
                 process.wait()
+                _RUNNING.discard(process.pid)
         raw_log = log_path.read_bytes()
         log_text = raw_log[-LOG_LIMIT:].decode("utf-8", errors="replace")
         result_path = work / "result.json"
@@ -209,7 +212,8 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
         print(f"{chapter.key}: previous grades kept in {backup}", file=progress)
         book.rows = {}
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, int(jobs)))
+    try:
         futures = {pool.submit(grade_notebook, chapter, path, limits, device, sid): sid for sid, path in todo}
         for done, future in enumerate(as_completed(futures), start=1):
             outcome = future.result()
@@ -217,6 +221,16 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
             write_feedback(chapter, outcome, feedback_dir)
             print(f"[{done}/{len(todo)}] {outcome.submission}: {outcome.total:g}/{outcome.possible:g} "
                   f"{outcome.status.split(':')[0]} ({outcome.seconds:.1f} s)", file=progress, flush=True)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for pid in list(_RUNNING):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        print(f"\ninterrupted: {len(book.rows)} graded rows are in {book.path}; run again to resume", file=progress)
+        raise
+    pool.shutdown()
     if todo:
         print(f"{chapter.key}: graded {len(todo)} in {time.monotonic() - started:.1f} s → {book.path}", file=progress)
         print("\n".join(summarise_chapter(book.path)), file=progress)
