@@ -4,6 +4,7 @@ import itertools
 import math
 
 import numpy as np
+import paddle
 
 import nndl_ref.ch01 as ref
 from hidden_cases import hidden_check_tests
@@ -30,6 +31,19 @@ def broadcast_never_raises(shape_x, shape_y):
     x = [1] * (ndim - len(shape_x)) + list(shape_x)
     y = [1] * (ndim - len(shape_y)) + list(shape_y)
     return [max(a, b) for a, b in zip(x, y)]
+
+
+def broadcast_with_paddle(shape_x, shape_y):
+    """Correct values, but calls the helper the prompt forbids."""
+    return list(paddle.broadcast_shape(shape_x, shape_y))
+
+
+def broadcast_with_numpy_hiding_the_call(shape_x, shape_y):
+    """Calls the forbidden numpy helper and turns any error it raises into the expected ValueError."""
+    try:
+        return list(np.broadcast_shapes(tuple(shape_x), tuple(shape_y)))
+    except Exception as error:
+        raise ValueError(str(error)) from None
 
 
 class add_backward_returns_one(ref.Op):
@@ -97,7 +111,10 @@ def chain_rule_forgets_exp(a, b, c, d):
 
 WRONG_VARIANTS = {
     "check_broadcast_shape": [("left-aligned", {"broadcast_shape": broadcast_no_left_pad}),
-                              ("never-raises", {"broadcast_shape": broadcast_never_raises})],
+                              ("never-raises", {"broadcast_shape": broadcast_never_raises}),
+                              ("calls-paddle-broadcast_shape", {"broadcast_shape": broadcast_with_paddle}),
+                              ("calls-numpy-broadcast_shapes", {"broadcast_shape": broadcast_with_numpy_hiding_the_call}),
+                              ("is-paddle-broadcast_shape", {"broadcast_shape": paddle.broadcast_shape})],
     "check_add_forward": [("subtracts", {"add": add_forward_subtracts})],
     "check_add_backward": [("ignores-upstream", {"add": add_backward_returns_one})],
     "check_multiply_forward": [("adds", {"multiply": multiply_forward_adds})],

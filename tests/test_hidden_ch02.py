@@ -1,7 +1,5 @@
 """Chapter-2 hidden checks catch known-wrong implementations and accept different correct ones."""
 
-import os
-
 import numpy as np
 import paddle
 
@@ -112,6 +110,14 @@ class RunnerMetricSwapped(ref.RunnerV1):
         return self.metric(y, self.model(X))
 
 
+class RunnerMetricSwappedShapesAsExpected(ref.RunnerV1):
+    """Swapped arguments whose shapes ([N,1] first, [N] second) look like the right order."""
+
+    def evaluate(self, dataset, **kwargs):
+        X, y = dataset
+        return self.metric(y.reshape([-1, 1]), self.model(X).reshape([-1]))
+
+
 class RunnerEvaluatesLoss(ref.RunnerV1):
     def evaluate(self, dataset, **kwargs):
         X, y = dataset
@@ -130,7 +136,9 @@ WRONG_VARIANTS = {
     "check_polynomial_basis_function": [("constant-column", {"polynomial_basis_function": polynomial_with_constant_column}),
                                         ("off-by-one", {"polynomial_basis_function": polynomial_off_by_one})],
     "check_runner_v1_train": [("no-save", {"RunnerV1": RunnerNoSave}), ("ignores-lambda", {"RunnerV1": RunnerIgnoresLambda})],
-    "check_runner_v1_evaluate": [("swapped", {"RunnerV1": RunnerMetricSwapped}), ("mae", {"RunnerV1": RunnerEvaluatesLoss})],
+    "check_runner_v1_evaluate": [("swapped", {"RunnerV1": RunnerMetricSwapped}),
+                                 ("swapped-reshaped", {"RunnerV1": RunnerMetricSwappedShapesAsExpected}),
+                                 ("mae", {"RunnerV1": RunnerEvaluatesLoss})],
 }
 
 
@@ -188,6 +196,22 @@ class RunnerKeywordCalls(ref.RunnerV1):
         return self.metric(predictions, labels)
 
 
+class RunnerFlattensPredictions(ref.RunnerV1):
+    """Reshapes the [N,1] predictions to [N] before the metric."""
+
+    def evaluate(self, dataset, **kwargs):
+        X, y = dataset
+        return self.metric(self.model(X).reshape([-1]), y)
+
+
+class RunnerReshapesLabels(ref.RunnerV1):
+    """Reshapes the [N] labels to [N,1] before the metric."""
+
+    def evaluate(self, dataset, **kwargs):
+        X, y = dataset
+        return self.metric(self.model(X), y.reshape([-1, 1]))
+
+
 ALTERNATIVES = {
     "check_linear_forward": [("numpy-float64", {"Linear": LinearWithNumpy})],
     "check_linear_forward_special_cases": [("numpy-float64", {"Linear": LinearWithNumpy})],
@@ -197,7 +221,9 @@ ALTERNATIVES = {
     "check_optimizer_lsm_constant_features": [("book-float32", {"optimizer_lsm": lsm_book_float32_inverse})],
     "check_polynomial_basis_function": [("cumprod", {"polynomial_basis_function": polynomial_by_cumprod})],
     "check_runner_v1_train": [("keywords", {"RunnerV1": RunnerKeywordCalls})],
-    "check_runner_v1_evaluate": [("via-predict", {"RunnerV1": RunnerKeywordCalls})],
+    "check_runner_v1_evaluate": [("via-predict", {"RunnerV1": RunnerKeywordCalls}),
+                                 ("flattens-predictions", {"RunnerV1": RunnerFlattensPredictions}),
+                                 ("reshapes-labels", {"RunnerV1": RunnerReshapesLabels})],
 }
 
 hidden_check_tests("ch02", globals())

@@ -7,6 +7,7 @@ import pytest
 
 import nndl_ref.ch04 as ref
 from hidden_cases import hidden_check_tests
+from nndl_grading.checks import CheckFailure
 from nndl_grading.hidden import ch04 as hidden
 
 REFERENCE_ENV = {name: getattr(ref, name) for name in ref.__all__}
@@ -699,9 +700,9 @@ def test_runner_v3_checks_do_not_use_the_students_accuracy():
 
 
 def test_failure_messages_name_stage_and_section():
-    with pytest.raises(AssertionError) as error:
+    with pytest.raises(CheckFailure) as error:
         hidden.check_relu_op_backward({**REFERENCE_ENV, "ReLU": relu_mask_ge_zero})
     assert "梯度 gradients" in str(error.value) and "§4.2.4.3" in str(error.value)
-    with pytest.raises(AssertionError) as error:
+    with pytest.raises(CheckFailure) as error:
         hidden.check_runner_v3_train_records({**REFERENCE_ENV, "RunnerV3": runner_no_clear_grad})
     assert "clear_grad" in str(error.value) and "§4.5.4.2" in str(error.value)

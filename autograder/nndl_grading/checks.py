@@ -7,6 +7,7 @@ they are in Chinese with English terms, and never show the reference's code.
 
 import contextlib
 import inspect
+import io
 import json
 import os
 
@@ -34,7 +35,6 @@ class CheckFailure(AssertionError):
     """A failed check, with the stage and book section in its message."""
 
     def __init__(self, stage, what, detail, section):
-        self.stage, self.section = stage, section
         super().__init__(f"[{STAGES[stage]}] {what}: {detail}（请重读 §{section}）")
 
 
@@ -64,9 +64,10 @@ def student_call(function, *args, what, section, stage="values", **kwargs):
 
 
 REFERENCE_PACKAGES = ("nndl_ref", "nndl_grading")
-# Set by the grading worker: a submission's names must not be (or derive from) the reference itself.
-# Off in the test suite, whose "student" implementations are reference objects and their subclasses.
-reject_reference = False
+# On by default (and set again by the grading worker): a submission's names must not be (or derive from)
+# the reference itself. tests/conftest.py turns it off for the test suite, whose "student"
+# implementations are reference objects and their subclasses.
+reject_reference = True
 
 
 def is_reference(value):
@@ -87,17 +88,6 @@ def require(env, name, section, kind="callable"):
     if kind == "callable" and not callable(value):
         raise CheckFailure("signature", name, "应是可调用的函数 (callable)", section)
     return value
-
-
-def check_parameters(function, expected, what, section):
-    """The function accepts the book's parameter names ``expected`` (extra defaulted ones are fine)."""
-    try:
-        parameters = inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return
-    missing = [name for name in expected if name not in parameters]
-    if missing:
-        raise CheckFailure("signature", what, f"缺少参数 (missing parameters) {missing}", section)
 
 
 def check_shape(actual, expected_shape, what, section, squeezable=True):
@@ -152,6 +142,28 @@ def numeric_vjp(function, inputs, upstream, step=1e-6):
     return grads
 
 
+def quietly(function, *args, **kwargs):
+    """``student_call`` with the student's prints swallowed (training logs would flood the feedback)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return student_call(function, *args, **kwargs)
+
+
+def as_float(value, what, section):
+    """One number from a float, a numpy scalar/array or a tensor of one element, else a shape-stage failure."""
+    try:
+        return float(np.asarray(value.numpy() if hasattr(value, "numpy") else value).reshape(-1)[0])
+    except Exception:
+        raise CheckFailure("shape", what, f"应是一个数 (float)，实际是 {type(value).__name__}", section) from None
+
+
+def require_grads(owner, keys, what, section):
+    """``owner.grads``: a dict holding a (non-None) gradient under every key, else a signature failure."""
+    grads = getattr(owner, "grads", None)
+    if not isinstance(grads, dict) or any(grads.get(key) is None for key in keys):
+        raise CheckFailure("signature", what, f"应把参数梯度存入 self.grads{list(keys)}", section)
+    return grads
+
+
 @contextlib.contextmanager
 def substituted(env, **names):
     """Bind ``names`` in the student's namespace ``env`` while the block runs, then restore it.
@@ -191,6 +203,13 @@ def np_sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
 
 
+def np_log_softmax(z):
+    """log softmax over the last axis in float64, shifted by the maximum so it never overflows."""
+    z = np.asarray(z, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
 def require_tensor(value, what, section):
     """``value`` is a ``paddle.Tensor`` (not None, a list or a numpy array), else a shape-stage failure."""
     import paddle
@@ -200,10 +219,21 @@ def require_tensor(value, what, section):
 
 
 def paddle_linear(W, b):
-    """A ``paddle.nn.Linear`` holding exactly W [in, out] and b [out] (or [1, out]): an autograd oracle with
-    copied weights that draws nothing from Paddle's RNG."""
+    """A ``paddle.nn.Linear`` holding exactly W [in, out] and b [out] (or [1, out]) as float32 parameters: an
+    autograd oracle with copied weights that draws nothing from Paddle's RNG.
+
+    ``nn.Linear`` takes its parameters' dtype from ``paddle.get_default_dtype()``, which a notebook may
+    have changed (``paddle.set_default_dtype("float64")``); the layer is built with float32 as the
+    default and the caller's default is restored, so the oracle never depends on it.
+    """
     import paddle
     W, b = np.asarray(W, dtype=np.float32), np.asarray(b, dtype=np.float32).reshape(-1)
     assign = paddle.nn.initializer.Assign
-    return paddle.nn.Linear(W.shape[0], W.shape[1], weight_attr=paddle.ParamAttr(initializer=assign(W)),
-                            bias_attr=paddle.ParamAttr(initializer=assign(b)))
+    previous = paddle.get_default_dtype()
+    paddle.set_default_dtype("float32")
+    try:
+        linear = paddle.nn.Linear(W.shape[0], W.shape[1], weight_attr=paddle.ParamAttr(initializer=assign(W)),
+                                  bias_attr=paddle.ParamAttr(initializer=assign(b)))
+    finally:
+        paddle.set_default_dtype(previous)
+    return linear

@@ -1,11 +1,14 @@
 """Hidden checks of chapter 1: broadcasting (§1.2.5.4) and the scalar operators (§1.3.1)."""
 
+import contextlib
 import math
 
 import numpy as np
 import paddle
+import paddle.tensor.manipulation
+import paddle.tensor.math
 
-from ..checks import CheckFailure, check_close, numeric_vjp, require, student_call
+from ..checks import CheckFailure, check_close, numeric_vjp, require, student_call, substituted
 
 
 def _broadcast_cases(rng, count=30):
@@ -22,25 +25,83 @@ def _broadcast_cases(rng, count=30):
     return cases
 
 
+_FORBIDDEN_MESSAGE = "本题不能调用 paddle.broadcast_shape / numpy.broadcast_shapes"
+
+
+def _forbidden_broadcast_functions():
+    """{(module, attribute): original} for the library helpers that compute a broadcast shape."""
+    originals = {"broadcast_shape": paddle.broadcast_shape, "broadcast_shapes": np.broadcast_shapes,
+                 "broadcast": np.broadcast}
+    places = [(paddle, "broadcast_shape"), (paddle.tensor, "broadcast_shape"),
+              (paddle.tensor.math, "broadcast_shape"), (paddle.tensor.manipulation, "broadcast_shape"),
+              (np, "broadcast_shapes"), (np, "broadcast")]
+    return {(module, name): originals[name] for module, name in places
+            if getattr(module, name, None) is originals[name]}
+
+
+@contextlib.contextmanager
+def _broadcast_helpers_forbidden(env, calls):
+    """While the block runs, the library helpers raise a behaviour-stage ``CheckFailure`` and record the call
+    in ``calls`` (so a student's own ``try/except`` cannot hide it); so do names of the notebook bound
+    to them (``from paddle import broadcast_shape as bs``). Everything is restored afterwards."""
+    places = _forbidden_broadcast_functions()
+    originals = set(map(id, places.values()))
+
+    def forbidden(*args, **kwargs):
+        calls.append(args)
+        raise CheckFailure("behaviour", "broadcast_shape", _FORBIDDEN_MESSAGE, "1.2.5.4")
+
+    aliases = {name: forbidden for name, value in env.items() if id(value) in originals}
+    try:
+        for module, name in places:
+            setattr(module, name, forbidden)
+        with substituted(env, **aliases):
+            yield
+    finally:
+        for (module, name), original in places.items():
+            setattr(module, name, original)
+
+
 def check_broadcast_shape(env):
     broadcast_shape = require(env, "broadcast_shape", "1.2.5.4")
+    if broadcast_shape in _forbidden_broadcast_functions().values():
+        raise CheckFailure("behaviour", "broadcast_shape", _FORBIDDEN_MESSAGE, "1.2.5.4")
+    cases = []
     for shape_x, shape_y in _broadcast_cases(np.random.default_rng(101)):
-        what = f"broadcast_shape({shape_x}, {shape_y})"
-        try:
+        try:   # expected values first: the library helpers are forbidden while the student's code runs
             expected = list(paddle.broadcast_shape(shape_x, shape_y))
         except ValueError:
             expected = None
-        if expected is None:
-            try:
-                result = broadcast_shape(shape_x, shape_y)
-            except NotImplementedError:
-                raise CheckFailure("values", what, "尚未实现 (raises NotImplementedError)", "1.2.5.4") from None
-            except Exception:
-                continue
+        cases.append((shape_x, shape_y, expected))
+    calls = []
+    with _broadcast_helpers_forbidden(env, calls):
+        for shape_x, shape_y, expected in cases:
+            _check_broadcast_case(broadcast_shape, shape_x, shape_y, expected, calls)
+
+
+def _check_broadcast_case(broadcast_shape, shape_x, shape_y, expected, calls):
+    what = f"broadcast_shape({shape_x}, {shape_y})"
+    raised = False
+    try:
+        result = broadcast_shape(shape_x, shape_y)
+    except NotImplementedError:
+        raise CheckFailure("values", what, "尚未实现 (raises NotImplementedError)", "1.2.5.4") from None
+    except Exception as error:  # CheckFailure included: a forbidden call is reported just below
+        raised, result = True, error
+    if calls:
+        raise CheckFailure("behaviour", what, _FORBIDDEN_MESSAGE, "1.2.5.4")
+    if expected is None:
+        if not raised:
             raise CheckFailure("behaviour", what, f"无法广播时应抛出异常 (raise)，却返回了 {result}", "1.2.5.4")
-        result = student_call(broadcast_shape, shape_x, shape_y, what=what, section="1.2.5.4")
-        if result is None or [int(d) for d in result] != expected:
-            raise CheckFailure("values", what, f"应为 {expected}，实际为 {result}", "1.2.5.4")
+        return
+    if raised:
+        raise CheckFailure("values", what, f"运行出错 {type(result).__name__}: {result}", "1.2.5.4")
+    try:
+        result = [int(d) for d in result]
+    except Exception:
+        raise CheckFailure("values", what, f"应返回形状（整数列表），实际为 {result!r}", "1.2.5.4") from None
+    if result != expected:
+        raise CheckFailure("values", what, f"应为 {expected}，实际为 {result}", "1.2.5.4")
 
 
 def _binary_op_forward(env, name, section, expected_fn):
@@ -71,8 +132,8 @@ def _binary_op_backward(env, name, section, forward_fn):
         raise CheckFailure("signature", f"{name}.backward", "应返回两个梯度 (grads_x, grads_y)", section)
     check_close(grads[0], expected[0], f"{name}.backward 对 x 的梯度", section, stage="gradients")
     check_close(grads[1], expected[1], f"{name}.backward 对 y 的梯度", section, stage="gradients")
-    scalar_op = op_class()
-    scalar_op(1.5, -2.0)
+    scalar_op = student_call(op_class, what=f"{name}()", section=section, stage="signature")
+    student_call(scalar_op, 1.5, -2.0, what=f"{name}.forward (scalars)", section=section)
     grads = student_call(scalar_op.backward, 2.0, what=f"{name}.backward (scalars)", section=section,
                          stage="gradients")
     expected = numeric_vjp(forward_fn, [np.array(1.5), np.array(-2.0)], np.array(2.0))
@@ -99,14 +160,15 @@ def check_multiply_backward(env):
 def check_exponential_forward(env):
     op_class = require(env, "exponential", "1.3.1.3", kind="class")
     for x in (0.0, 1.7, -2.3):
-        result = student_call(op_class(), x, what="exponential.forward", section="1.3.1.3")
+        op = student_call(op_class, what="exponential()", section="1.3.1.3", stage="signature")
+        result = student_call(op, x, what="exponential.forward", section="1.3.1.3")
         check_close(result, math.exp(x), f"exponential.forward({x})", "1.3.1.3")
 
 
 def check_exponential_backward(env):
     op_class = require(env, "exponential", "1.3.1.3", kind="class")
     for x, upstream in ((0.4, 1.0), (-1.1, 2.5), (2.0, -0.3)):
-        op = op_class()
+        op = student_call(op_class, what="exponential()", section="1.3.1.3", stage="signature")
         student_call(op, x, what="exponential.forward", section="1.3.1.3")
         grad = student_call(op.backward, upstream, what="exponential.backward", section="1.3.1.3",
                             stage="gradients")

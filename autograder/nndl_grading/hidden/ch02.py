@@ -4,21 +4,17 @@ import os
 import tempfile
 
 import numpy as np
-import paddle
 
-from ..checks import CheckFailure, check_close, check_shape, require, student_call
+from ..checks import (CheckFailure, as_tensor, check_close, check_shape, float32_exact, rel_error, require,
+                      student_call, tolerances)
 from nndl_ref.ch02 import Linear as ReferenceLinear
 from nndl_ref.ch02 import mean_squared_error as reference_mse
 from nndl_ref.ch02 import optimizer_lsm as reference_lsm
 
 
-def _tensor(array):
-    return paddle.to_tensor(np.asarray(array), dtype="float32")
-
-
 def _linear_with(Linear, w, b):
     model = student_call(Linear, w.shape[0], what=f"Linear({w.shape[0]})", section="2.2.2.1", stage="signature")
-    model.params["w"], model.params["b"] = _tensor(w), _tensor(b)
+    model.params["w"], model.params["b"] = as_tensor(w), as_tensor(b)
     return model
 
 
@@ -29,10 +25,10 @@ def check_linear_forward(env):
     X, w, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 1)), rng.normal(size=(1,))
     student = _linear_with(Linear, w, b)
     reference = ReferenceLinear(3)
-    reference.params["w"], reference.params["b"] = _tensor(w), _tensor(b)
-    output = student_call(student, _tensor(X), what="Linear.forward", section="2.2.2.1")
+    reference.params["w"], reference.params["b"] = as_tensor(w), as_tensor(b)
+    output = student_call(student, as_tensor(X), what="Linear.forward", section="2.2.2.1")
     check_shape(output, [5, 1], "Linear.forward 输出", "2.2.2.1", squeezable=False)
-    check_close(output, reference(_tensor(X)), "Linear.forward 输出", "2.2.2.1")
+    check_close(output, reference(as_tensor(X)), "Linear.forward 输出", "2.2.2.1")
     check_close(output, X @ w + b, "Linear.forward 输出", "2.2.2.1")
 
 
@@ -41,16 +37,16 @@ def check_linear_forward_special_cases(env):
     Linear = require(env, "Linear", "2.2.2.1", kind="class")
     rng = np.random.default_rng(22)
     X, w, b = rng.normal(size=(4, 2)), rng.normal(size=(2,)), np.array([0.75])
-    output = student_call(_linear_with(Linear, w, b), _tensor(X), what="Linear.forward (w 形状 [D])",
+    output = student_call(_linear_with(Linear, w, b), as_tensor(X), what="Linear.forward (w 形状 [D])",
                           section="2.2.2.1")
     check_close(output, X @ w + b, "Linear.forward 在 w 形状为 [D] 时", "2.2.2.1")
     constant = _linear_with(Linear, np.zeros((0, 1)), b)
-    output = student_call(constant, _tensor(X), what="Linear(0).forward", section="2.2.2.1")
+    output = student_call(constant, as_tensor(X), what="Linear(0).forward", section="2.2.2.1")
     check_shape(output, [4, 1], "Linear(0).forward 输出 (degree 0)", "2.2.2.1", squeezable=False)
     check_close(output, np.full((4, 1), 0.75), "Linear(0).forward 应输出常数 b", "2.2.2.1")
     model = _linear_with(Linear, rng.normal(size=(3, 1)), b)
     try:
-        model(_tensor(X))
+        model(as_tensor(X))
     except NotImplementedError:
         raise CheckFailure("values", "Linear.forward", "尚未实现 (raises NotImplementedError)", "2.2.2.1") from None
     except Exception:
@@ -64,10 +60,10 @@ def check_mean_squared_error(env):
     for shape in [(7, 1), (9,)]:
         y_true, y_pred = rng.normal(size=shape), rng.normal(size=shape) * 3
         what = f"mean_squared_error 形状 {list(shape)}"
-        error = student_call(mean_squared_error, _tensor(y_true), _tensor(y_pred), what=what, section="2.2.3")
+        error = student_call(mean_squared_error, as_tensor(y_true), as_tensor(y_pred), what=what, section="2.2.3")
         check_shape(error, [], what, "2.2.3")
         check_close(error, np.mean((y_true - y_pred) ** 2), what, "2.2.3")
-        check_close(error, reference_mse(_tensor(y_true), _tensor(y_pred)), what, "2.2.3")
+        check_close(error, reference_mse(as_tensor(y_true), as_tensor(y_pred)), what, "2.2.3")
 
 
 def _ridge_with_free_bias(X, y, reg_lambda):
@@ -81,7 +77,7 @@ def _ridge_with_free_bias(X, y, reg_lambda):
 def _fit(env, X, y, reg_lambda):
     optimizer_lsm = require(env, "optimizer_lsm", "2.2.4")
     model = ReferenceLinear(X.shape[1])
-    returned = student_call(optimizer_lsm, model, _tensor(X), _tensor(y), reg_lambda,
+    returned = student_call(optimizer_lsm, model, as_tensor(X), as_tensor(y), reg_lambda,
                             what=f"optimizer_lsm(reg_lambda={reg_lambda})", section="2.2.4")
     if returned is not model:
         raise CheckFailure("behaviour", "optimizer_lsm", "应返回传入的 model (return model)", "2.2.4")
@@ -97,7 +93,7 @@ def check_optimizer_lsm_plain(env):
         w, b = _ridge_with_free_bias(X, y, 0.0)
         check_close(model.params["w"], w, f"optimizer_lsm 求得的 w (y 形状 {list(y_shape)})", "2.2.4")
         check_close(model.params["b"], b, f"optimizer_lsm 求得的 b (y 形状 {list(y_shape)})", "2.2.4")
-        reference = reference_lsm(ReferenceLinear(3), _tensor(X), _tensor(y.reshape(y_shape)))
+        reference = reference_lsm(ReferenceLinear(3), as_tensor(X), as_tensor(y.reshape(y_shape)))
         check_close(model.params["w"], reference.params["w"], "optimizer_lsm 的 w 与参考实现", "2.2.4")
 
 
@@ -126,7 +122,7 @@ def check_polynomial_basis_function(env):
     x = np.random.default_rng(26).uniform(-1.5, 1.5, size=(6, 1))
     for degree in range(0, 6):
         what = f"polynomial_basis_function(x, degree={degree})"
-        result = student_call(polynomial_basis_function, _tensor(x), degree, what=what, section="2.3.2")
+        result = student_call(polynomial_basis_function, as_tensor(x), degree, what=what, section="2.3.2")
         expected = np.ones_like(x) if degree == 0 else np.hstack([x ** k for k in range(1, degree + 1)])
         check_shape(result, expected.shape, what, "2.3.2", squeezable=False)
         check_close(result, expected, what, "2.3.2")
@@ -140,7 +136,7 @@ class _RecordingOptimizer:
 
     def __call__(self, model, X, y, reg_lambda=0):
         self.calls.append((model, X, y, reg_lambda))
-        model.params["w"], model.params["b"] = _tensor(self.w), _tensor(self.b)
+        model.params["w"], model.params["b"] = as_tensor(self.w), as_tensor(self.b)
         return model
 
 
@@ -148,7 +144,7 @@ def check_runner_v1_train(env):
     """train calls optimizer(model, X, y, reg_lambda) once and saves the fitted parameters."""
     RunnerV1 = require(env, "RunnerV1", "2.5.3", kind="class")
     rng = np.random.default_rng(27)
-    X, y = _tensor(rng.normal(size=(8, 2))), _tensor(rng.normal(size=(8,)))
+    X, y = as_tensor(rng.normal(size=(8, 2))), as_tensor(rng.normal(size=(8,)))
     w, b = np.array([0.3, -1.2]), np.array([2.0])
     optimizer = _RecordingOptimizer(w, b)
     model = ReferenceLinear(2)
@@ -172,22 +168,36 @@ def check_runner_v1_train(env):
         check_close(fresh.params["w"], w, "保存后再加载的 w", "2.5.3", stage="behaviour")
 
 
+def _same_values(actual, expected):
+    """``actual`` holds the values of ``expected`` (any shape with as many elements), to the tolerance."""
+    actual, expected = np.ravel(actual), np.ravel(expected)
+    return actual.size == expected.size and rel_error(actual, expected) <= tolerances()["rtol"]
+
+
 def check_runner_v1_evaluate(env):
-    """evaluate((X, y)) returns metric(model(X), y), prediction first (told apart by shape: [N,1] vs [N])."""
+    """evaluate((X, y)) returns metric(model(X), y), prediction first. The order is told apart by the
+    VALUES passed to the metric (predictions vs. labels), so reshaping either one first is fine."""
     RunnerV1 = require(env, "RunnerV1", "2.5.3", kind="class")
     rng = np.random.default_rng(28)
     X, y, w = rng.normal(size=(10, 3)), rng.normal(size=(10,)), rng.normal(size=(3, 1))
     model = ReferenceLinear(3)
-    model.params["w"], model.params["b"] = _tensor(w), _tensor([0.4])
-    order = []
+    model.params["w"], model.params["b"] = as_tensor(w), as_tensor([0.4])
+    predictions = (float32_exact(X) @ float32_exact(w)).ravel() + float32_exact(0.4)
+    labels = float32_exact(y)
+    calls = []
 
     def metric(first, second):
-        order.append((list(first.shape), list(second.shape)))
+        calls.append((np.asarray(first.numpy() if hasattr(first, "numpy") else first, dtype=np.float64),
+                      np.asarray(second.numpy() if hasattr(second, "numpy") else second, dtype=np.float64)))
         return reference_mse(first.reshape([-1]), second.reshape([-1]))
 
     runner = student_call(RunnerV1, model, None, None, metric, what="RunnerV1(...)", section="2.5.3",
                           stage="signature")
-    score = student_call(runner.evaluate, (_tensor(X), _tensor(y)), what="RunnerV1.evaluate", section="2.5.3")
-    check_close(score, np.mean(((X @ w).ravel() + 0.4 - y) ** 2), "RunnerV1.evaluate 的返回值", "2.5.3")
-    if not order or order[0] != ([10, 1], [10]):
-        raise CheckFailure("behaviour", "RunnerV1.evaluate", "应调用 self.metric(y_pred, y)，预测值在前", "2.5.3")
+    score = student_call(runner.evaluate, (as_tensor(X), as_tensor(y)), what="RunnerV1.evaluate", section="2.5.3")
+    if not calls:
+        raise CheckFailure("behaviour", "RunnerV1.evaluate", "应调用 self.metric(y_pred, y) 计算评价指标", "2.5.3")
+    check_close(score, np.mean((predictions - labels) ** 2), "RunnerV1.evaluate 的返回值", "2.5.3")
+    first, second = calls[0]
+    if not (_same_values(first, predictions) and _same_values(second, labels)):
+        raise CheckFailure("behaviour", "RunnerV1.evaluate",
+                           "应调用 self.metric(y_pred, y)：第一个参数是模型的预测值，第二个参数是真实标签 y", "2.5.3")

@@ -7,8 +7,6 @@ weights. Components of other questions that a check needs (``logistic`` in ``Mod
 ``softmax`` in ``Model_SR.forward``) are replaced by the reference while the check runs.
 """
 
-import contextlib
-import io
 import os
 import tempfile
 
@@ -18,28 +16,12 @@ import paddle.nn.functional as F
 
 from nndl_ref import ch03 as ref
 
-from ..checks import CheckFailure, check_close, check_shape, numeric_vjp, require, student_call, substituted
+from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, np_log_softmax,
+                      np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads, require_tensor,
+                      student_call, substituted)
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _tensor(array, dtype="float32"):
-    return paddle.to_tensor(np.asarray(array).astype(dtype))
-
-
-def _np_sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))          # σ without overflow, float64
-
-
-def _np_log_softmax(z):
-    z = z - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-
-
-def _require_tensor(value, what, section):
-    if not isinstance(value, paddle.Tensor):
-        raise CheckFailure("shape", what, f"应返回 paddle.Tensor，实际是 {type(value).__name__}", section)
-
-
 def _require_scalar(value, what, section):
     """A loss or metric: one number (shape [], [1] …) that supports ``.item()`` as RunnerV2 needs."""
     if value is None:
@@ -50,21 +32,6 @@ def _require_scalar(value, what, section):
     check_shape(value, [], what, section)
 
 
-def _linear(W, b):
-    """A paddle.nn.Linear holding exactly W [D,C] and b [C] (no draw from Paddle's RNG)."""
-    assign = paddle.nn.initializer.Assign
-    return paddle.nn.Linear(W.shape[0], W.shape[1],
-                            weight_attr=paddle.ParamAttr(initializer=assign(W.astype("float32"))),
-                            bias_attr=paddle.ParamAttr(initializer=assign(b.astype("float32"))))
-
-
-def _grads_of(model, keys, what, section):
-    grads = getattr(model, "grads", None)
-    if not isinstance(grads, dict) or any(key not in grads for key in keys):
-        raise CheckFailure("signature", what, f"应把梯度存入 self.grads{list(keys)}", section)
-    return grads
-
-
 # --------------------------------------------------------------------------------------------- §3.1
 def check_logistic(env):
     """σ(x) = 1/(1+exp(−x)) element-wise, any shape, finite (0 or 1) far out in the tails."""
@@ -73,12 +40,12 @@ def check_logistic(env):
     for x in (np.linspace(-10, 10, 201), rng.normal(scale=4.0, size=(5, 3)),
               np.array([-100.0, -30.0, -1e-3, 0.0, 1e-3, 30.0, 100.0])):
         what = f"logistic（输入形状 {list(x.shape)}）"
-        x32 = x.astype(np.float32).astype(np.float64)
-        out = student_call(logistic, _tensor(x), what=what, section="3.1")
-        _require_tensor(out, what, "3.1")
+        x32 = float32_exact(x)
+        out = student_call(logistic, as_tensor(x), what=what, section="3.1")
+        require_tensor(out, what, "3.1")
         check_shape(out, x.shape, what, "3.1", squeezable=False)
-        check_close(out, _np_sigmoid(x32), what, "3.1")
-        check_close(out, ref.logistic(_tensor(x)), what, "3.1")
+        check_close(out, np_sigmoid(x32), what, "3.1")
+        check_close(out, ref.logistic(as_tensor(x)), what, "3.1")
 
 
 def check_bce_forward(env):
@@ -92,11 +59,11 @@ def check_bce_forward(env):
         y = rng.integers(0, 2, size=(N, 1)).astype(np.float64)
         y[:2] = [[1.0], [0.0]]
         what = f"BinaryCrossEntropyLoss.forward（N={N}）"
-        loss = student_call(loss_fn, _tensor(p), _tensor(y), what=what, section="3.1.3")
+        loss = student_call(loss_fn, as_tensor(p), as_tensor(y), what=what, section="3.1.3")
         _require_scalar(loss, what, "3.1.3")
-        p32 = p.astype(np.float32).astype(np.float64)
+        p32 = float32_exact(p)
         check_close(loss, -np.mean(y * np.log(p32) + (1 - y) * np.log(1 - p32)), what, "3.1.3")
-        check_close(loss, ref.BinaryCrossEntropyLoss()(_tensor(p), _tensor(y)), what, "3.1.3")
+        check_close(loss, ref.BinaryCrossEntropyLoss()(as_tensor(p), as_tensor(y)), what, "3.1.3")
 
 
 def check_model_lr_backward(env):
@@ -109,37 +76,37 @@ def check_model_lr_backward(env):
     X = rng.normal(size=(N, D))
     y = rng.integers(0, 2, size=(N, 1)).astype(np.float64)
     y[:2] = [[1.0], [0.0]]
-    X32 = X.astype(np.float32).astype(np.float64)
+    X32 = float32_exact(X)
     cases = [("随机参数", rng.normal(size=(D, 1)), rng.normal(size=(1,))),
              ("全零初始化", np.zeros((D, 1)), np.zeros(1))]
     for label, w, b in cases:
         model = student_call(Model_LR, D, what=f"Model_LR({D})", section=section, stage="signature")
-        model.params["w"], model.params["b"] = _tensor(w), _tensor(b)
+        model.params["w"], model.params["b"] = as_tensor(w), as_tensor(b)
         with substituted(env, logistic=ref.logistic):
-            student_call(model, _tensor(X), what="Model_LR.forward", section=section)
-            student_call(model.backward, _tensor(y), what=f"Model_LR.backward（{label}）", section=section,
+            student_call(model, as_tensor(X), what="Model_LR.forward", section=section)
+            student_call(model.backward, as_tensor(y), what=f"Model_LR.backward（{label}）", section=section,
                          stage="gradients")
-        grads = _grads_of(model, ("w", "b"), "Model_LR.backward", section)
+        grads = require_grads(model, ("w", "b"), "Model_LR.backward", section)
         check_shape(grads["w"], [D, 1], f"grads['w']（{label}）", section, squeezable=False)
         check_shape(grads["b"], [1], f"grads['b']（{label}）", section)
 
         def risk(w_, b_):
-            p = _np_sigmoid(X32 @ w_ + b_)
+            p = np_sigmoid(X32 @ w_ + b_)
             return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
-        dw, db = numeric_vjp(risk, [w.astype(np.float32), b.astype(np.float32)], np.array(1.0))
+        dw, db = numeric_vjp(risk, [float32_exact(w), float32_exact(b)], np.array(1.0))
         check_close(grads["w"], dw, f"grads['w']（{label}，与数值梯度 finite differences）", section, "gradients")
         check_close(grads["b"], db, f"grads['b']（{label}，与数值梯度 finite differences）", section, "gradients")
 
         reference = ref.Model_LR(D)
-        reference.params["w"], reference.params["b"] = _tensor(w), _tensor(b)
-        reference(_tensor(X))
-        reference.backward(_tensor(y))
+        reference.params["w"], reference.params["b"] = as_tensor(w), as_tensor(b)
+        reference(as_tensor(X))
+        reference.backward(as_tensor(y))
         check_close(grads["w"], reference.grads["w"], f"grads['w']（{label}）", section, "gradients")
         check_close(grads["b"], reference.grads["b"], f"grads['b']（{label}）", section, "gradients")
 
-        linear = _linear(w, b)
-        F.binary_cross_entropy(F.sigmoid(linear(_tensor(X))), _tensor(y)).backward()
+        linear = paddle_linear(w, b)
+        F.binary_cross_entropy(F.sigmoid(linear(as_tensor(X))), as_tensor(y)).backward()
         check_close(grads["w"], linear.weight.grad, f"grads['w']（{label}，与飞桨自动微分 autograd）", section,
                     "gradients")
         check_close(grads["b"], linear.bias.grad, f"grads['b']（{label}，与飞桨自动微分 autograd）", section,
@@ -150,7 +117,7 @@ class _ParamModel:
     """The interface an optimizer sees: ``params`` and ``grads`` dicts of tensors."""
 
     def __init__(self, params):
-        self.params = {key: _tensor(value) for key, value in params.items()}
+        self.params = {key: as_tensor(value) for key, value in params.items()}
         self.grads = {}
 
 
@@ -170,8 +137,8 @@ def check_optimizer_gd_step(env):
         for step in range(2):
             grads = {key: rng.normal(size=value.shape) for key, value in start.items()}
             grads["bias"] = grads["bias"].reshape([])       # a 0-D bias gradient, as the book's Model_LR gives
-            model.grads = {key: _tensor(g) for key, g in grads.items()}
-            reference_model.grads = {key: _tensor(g) for key, g in grads.items()}
+            model.grads = {key: as_tensor(g) for key, g in grads.items()}
+            reference_model.grads = {key: as_tensor(g) for key, g in grads.items()}
             student_call(optimizer.step, what=f"Optimizer_GD.step（init_lr={lr}）", section=section)
             reference.step()
             for key, value in expected.items():
@@ -195,32 +162,32 @@ def check_accuracy_binary(env):
     """Eq. (3.10) with preds [N,1]: class 1 when ŷ ≥ 0.5; labels [N,1] or [N] (float)."""
     accuracy = require(env, "accuracy", "3.1.5")
     for preds, labels in _binary_accuracy_cases(np.random.default_rng(305)):
-        preds = preds.astype(np.float32).astype(np.float64)       # the threshold as the float32 tensor sees it
+        preds = float32_exact(preds)       # the threshold as the float32 tensor sees it
         expected = np.mean((preds[:, 0] >= 0.5) == (labels == 1))
         for shape in ([len(labels), 1], [len(labels)]):
             what = f"accuracy（二分类 binary，preds [{len(labels)},1]，labels {shape}）"
-            result = student_call(accuracy, _tensor(preds), _tensor(labels.reshape(shape)), what=what, section="3.1.5")
+            result = student_call(accuracy, as_tensor(preds), as_tensor(labels.reshape(shape)), what=what, section="3.1.5")
             _require_scalar(result, what, "3.1.5")
             check_close(result, expected, what, "3.1.5")
-            check_close(result, ref.accuracy(_tensor(preds), _tensor(labels.reshape(shape))), what, "3.1.5")
+            check_close(result, ref.accuracy(as_tensor(preds), as_tensor(labels.reshape(shape))), what, "3.1.5")
 
 
 def check_accuracy_multiclass(env):
     """preds [N,C] with C > 1: class = argmax; labels [N] or [N,1], int32 or int64."""
     accuracy = require(env, "accuracy", "3.1.5")
     rng = np.random.default_rng(306)
-    preds = np.exp(_np_log_softmax(rng.normal(scale=2.0, size=(9, 3))))
+    preds = np.exp(np_log_softmax(rng.normal(scale=2.0, size=(9, 3))))
     labels = preds.argmax(axis=1)
     labels[[0, 3, 4]] = (labels[[0, 3, 4]] + 1) % 3            # 6/9 correct
     expected = np.mean(preds.argmax(axis=1) == labels)
     for shape in ([9], [9, 1]):
         for dtype in ("int64", "int32"):
             what = f"accuracy（多分类 multi-class，labels {shape} {dtype}）"
-            y = _tensor(labels.reshape(shape), dtype)
-            result = student_call(accuracy, _tensor(preds), y, what=what, section="3.1.5")
+            y = as_tensor(labels.reshape(shape), dtype)
+            result = student_call(accuracy, as_tensor(preds), y, what=what, section="3.1.5")
             _require_scalar(result, what, "3.1.5")
             check_close(result, expected, what, "3.1.5")
-            check_close(result, ref.accuracy(_tensor(preds), y), what, "3.1.5")
+            check_close(result, ref.accuracy(as_tensor(preds), y), what, "3.1.5")
 
 
 # --------------------------------------------------------------------------------------------- RunnerV2
@@ -233,7 +200,7 @@ class _ScriptedModel:
 
     def __init__(self, events):
         self.events = events
-        self.params = {"w": paddle.to_tensor([0.0])}
+        self.params = {"w": as_tensor([0.0])}
         self.grads = {}
         self.backward_labels = []
 
@@ -243,12 +210,12 @@ class _ScriptedModel:
     def forward(self, X):
         n = X.shape[0]
         self.events.append("forward_train" if n == _N_TRAIN else "forward_dev" if n == _N_DEV else "forward_other")
-        return paddle.full([n, 1], float(self.params["w"].item()))
+        return paddle.full([n, 1], float(self.params["w"].item()), dtype="float32")
 
     def backward(self, labels):
         self.events.append("backward")
         self.backward_labels.append(labels)
-        self.grads["w"] = paddle.to_tensor([1.0])
+        self.grads["w"] = as_tensor([1.0])
 
 
 class _CountingOptimizer:
@@ -262,14 +229,14 @@ class _CountingOptimizer:
 
 def _scripted_loss(preds, labels):
     steps = float(preds.reshape([-1])[0].item())
-    return paddle.to_tensor(1.0 / (1.0 + steps) if preds.shape[0] == _N_TRAIN else 2.0 / (2.0 + steps))
+    return as_tensor(1.0 / (1.0 + steps) if preds.shape[0] == _N_TRAIN else 2.0 / (2.0 + steps))
 
 
 def _scripted_metric(preds, labels):
     steps = int(round(float(preds.reshape([-1])[0].item())))
     if preds.shape[0] == _N_TRAIN:
-        return paddle.to_tensor(0.1 + 0.01 * steps)
-    return paddle.to_tensor(_DEV_SCRIPT[steps - 1] if 1 <= steps <= len(_DEV_SCRIPT) else -1.0)
+        return as_tensor(0.1 + 0.01 * steps)
+    return as_tensor(_DEV_SCRIPT[steps - 1] if 1 <= steps <= len(_DEV_SCRIPT) else -1.0)
 
 
 def _scripted_runner(env, events):
@@ -278,21 +245,13 @@ def _scripted_runner(env, events):
     runner = student_call(RunnerV2, model, _CountingOptimizer(model, events), _scripted_metric, _scripted_loss,
                           what="RunnerV2(model, optimizer, metric, loss_fn)", section="3.1.6", stage="signature")
     rng = np.random.default_rng(310)
-    train = (_tensor(rng.normal(size=(_N_TRAIN, 2))), _tensor(rng.integers(0, 2, size=(_N_TRAIN, 1))))
-    dev = (_tensor(rng.normal(size=(_N_DEV, 2))), _tensor(rng.integers(0, 2, size=(_N_DEV, 1))))
+    train = (as_tensor(rng.normal(size=(_N_TRAIN, 2))), as_tensor(rng.integers(0, 2, size=(_N_TRAIN, 1))))
+    dev = (as_tensor(rng.normal(size=(_N_DEV, 2))), as_tensor(rng.integers(0, 2, size=(_N_DEV, 1))))
     return runner, model, train, dev
 
 
-def _as_floats(values, what):
-    try:
-        return [float(np.asarray(v.numpy() if hasattr(v, "numpy") else v).reshape(-1)[0]) for v in values]
-    except Exception:
-        raise CheckFailure("shape", what, "记录的每一项应是一个数 (float)", "3.1.6") from None
-
-
-def _train_quietly(runner, *args, **kwargs):
-    with contextlib.redirect_stdout(io.StringIO()):
-        student_call(runner.train, *args, what="RunnerV2.train", section="3.1.6", stage="behaviour", **kwargs)
+def _train(runner, *args, **kwargs):
+    quietly(runner.train, *args, what="RunnerV2.train", section="3.1.6", stage="behaviour", **kwargs)
 
 
 def check_runner_v2_train_records(env):
@@ -302,7 +261,7 @@ def check_runner_v2_train_records(env):
     runner, model, train, dev = _scripted_runner(env, events)
     printed = []
     with tempfile.TemporaryDirectory() as folder:
-        _train_quietly(runner, list(train), list(dev), num_epochs=4, log_epochs=2,
+        _train(runner, list(train), list(dev), num_epochs=4, log_epochs=2,
                        save_path=os.path.join(folder, "best.pdparams"),
                        print_grads=lambda m: (printed.append(m), events.append("print_grads")))
     if events.count("step") != 4:
@@ -341,7 +300,8 @@ def check_runner_v2_train_records(env):
         if not isinstance(record, list) or len(record) != 4:
             got = len(record) if isinstance(record, list) else type(record).__name__
             raise CheckFailure("behaviour", f"runner.{name}", f"4 个回合后应有 4 条记录，实际 {got}", section)
-        check_close(_as_floats(record, f"runner.{name}"), values, f"runner.{name}", section, stage="behaviour")
+        check_close([as_float(v, f"runner.{name}", section) for v in record], values, f"runner.{name}", section,
+                    stage="behaviour")
 
 
 def check_runner_v2_saves_best(env):
@@ -351,7 +311,7 @@ def check_runner_v2_saves_best(env):
     runner, model, train, dev = _scripted_runner(env, events)
     with tempfile.TemporaryDirectory() as folder:
         save_path = os.path.join(folder, "best.pdparams")
-        _train_quietly(runner, list(train), list(dev), num_epochs=5, log_epochs=100, save_path=save_path)
+        _train(runner, list(train), list(dev), num_epochs=5, log_epochs=100, save_path=save_path)
         if not os.path.exists(save_path):
             raise CheckFailure("behaviour", "RunnerV2.train", "验证集指标提升时应调用 self.save_model(save_path)",
                                section)
@@ -367,11 +327,11 @@ def _tiny_problem(rng, classes):
     X_train, X_dev = rng.normal(size=(12, 2)), rng.normal(size=(6, 2))
     if classes == 2:
         score = np.array([1.0, -0.7])
-        y_train = (X_train @ score + 0.3 * rng.normal(size=12) > 0).astype(np.float32).reshape(-1, 1)
-        y_dev = (X_dev @ score > 0).astype(np.float32).reshape(-1, 1)
-        return (_tensor(X_train), paddle.to_tensor(y_train)), (_tensor(X_dev), paddle.to_tensor(y_dev))
+        y_train = (X_train @ score + 0.3 * rng.normal(size=12) > 0).reshape(-1, 1)
+        y_dev = (X_dev @ score > 0).reshape(-1, 1)
+        return (as_tensor(X_train), as_tensor(y_train)), (as_tensor(X_dev), as_tensor(y_dev))
     y_train, y_dev = rng.integers(0, classes, size=12), rng.integers(0, classes, size=6)
-    return (_tensor(X_train), _tensor(y_train, "int64")), (_tensor(X_dev), _tensor(y_dev, "int64"))
+    return (as_tensor(X_train), as_tensor(y_train, "int64")), (as_tensor(X_dev), as_tensor(y_dev, "int64"))
 
 
 def check_runner_v2_tiny_training(env):
@@ -390,7 +350,7 @@ def check_runner_v2_tiny_training(env):
                                       loss_class(), what="RunnerV2(model, optimizer, metric, loss_fn)",
                                       section=section, stage="signature")
                 save_path = os.path.join(folder, f"{len(runners)}.pdparams")
-                _train_quietly(runner, list(train), list(dev), num_epochs=3, log_epochs=1, save_path=save_path)
+                _train(runner, list(train), list(dev), num_epochs=3, log_epochs=1, save_path=save_path)
                 saved = paddle.load(save_path) if os.path.exists(save_path) else None
                 runners.append((runner, saved))
         (student, student_saved), (reference, reference_saved) = runners
@@ -399,8 +359,8 @@ def check_runner_v2_tiny_training(env):
             record = getattr(student, name, None)
             if not isinstance(record, list) or len(record) != 3:
                 raise CheckFailure("behaviour", what, f"runner.{name} 应有 3 条记录", section)
-            check_close(_as_floats(record, f"runner.{name}"), getattr(reference, name), f"{what} 的 {name}",
-                        section, stage="behaviour")
+            check_close([as_float(v, f"runner.{name}", section) for v in record], getattr(reference, name),
+                        f"{what} 的 {name}", section, stage="behaviour")
         for key, value in reference.model.params.items():
             check_close(student.model.params[key], value, f"{what} 结束时的 params['{key}']", section,
                         stage="behaviour")
@@ -420,13 +380,13 @@ def check_softmax_values(env):
     rng = np.random.default_rng(307)
     for shape in ((4, 5), (3, 3), (1, 4), (6, 2)):
         X = rng.normal(scale=2.0, size=shape)
-        X32 = X.astype(np.float32).astype(np.float64)
+        X32 = float32_exact(X)
         what = f"softmax（输入形状 {list(shape)}）"
-        out = student_call(softmax, _tensor(X), what=what, section="3.2.2.1")
-        _require_tensor(out, what, "3.2.2.1")
+        out = student_call(softmax, as_tensor(X), what=what, section="3.2.2.1")
+        require_tensor(out, what, "3.2.2.1")
         check_shape(out, shape, what, "3.2.2.1", squeezable=False)
-        check_close(out, np.exp(_np_log_softmax(X32)), what + "（每一行之和为 1）", "3.2.2.1")
-        check_close(out, ref.softmax(_tensor(X)), what, "3.2.2.1")
+        check_close(out, np.exp(np_log_softmax(X32)), what + "（每一行之和为 1）", "3.2.2.1")
+        check_close(out, ref.softmax(as_tensor(X)), what, "3.2.2.1")
 
 
 def check_softmax_stability(env):
@@ -435,11 +395,11 @@ def check_softmax_stability(env):
     rng = np.random.default_rng(308)
     X = np.vstack([[[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 999.0], [-1000.0, -1000.0, -999.5],
                     [-1000.0, 1000.0, 0.0]], rng.normal(scale=1000.0, size=(3, 3))])
-    X32 = X.astype(np.float32).astype(np.float64)
+    X32 = float32_exact(X)
     what = "softmax（logits 为 ±1000 量级，上溢出/下溢出 overflow/underflow）"
-    out = student_call(softmax, _tensor(X), what=what, section="3.2.2.1")
-    _require_tensor(out, what, "3.2.2.1")
-    check_close(out, np.exp(_np_log_softmax(X32)), what, "3.2.2.1")
+    out = student_call(softmax, as_tensor(X), what=what, section="3.2.2.1")
+    require_tensor(out, what, "3.2.2.1")
+    check_close(out, np.exp(np_log_softmax(X32)), what, "3.2.2.1")
 
 
 def check_mce_forward(env):
@@ -447,40 +407,40 @@ def check_mce_forward(env):
     MultiCrossEntropyLoss = require(env, "MultiCrossEntropyLoss", "3.2.3", kind="class")
     rng = np.random.default_rng(309)
     N, C = 7, 4
-    probs = np.exp(_np_log_softmax(rng.normal(scale=1.5, size=(N, C))))
+    probs = np.exp(np_log_softmax(rng.normal(scale=1.5, size=(N, C))))
     y = rng.integers(0, C, size=N)
-    expected = -np.mean(np.log(probs.astype(np.float32).astype(np.float64))[np.arange(N), y])
+    expected = -np.mean(np.log(float32_exact(probs))[np.arange(N), y])
     loss_fn = student_call(MultiCrossEntropyLoss, what="MultiCrossEntropyLoss()", section="3.2.3", stage="signature")
     for shape, dtype in (([N], "int64"), ([N], "int32"), ([N, 1], "int64")):
         what = f"MultiCrossEntropyLoss.forward（labels {shape} {dtype}）"
-        labels = _tensor(y.reshape(shape), dtype)
-        loss = student_call(loss_fn, _tensor(probs), labels, what=what, section="3.2.3")
+        labels = as_tensor(y.reshape(shape), dtype)
+        loss = student_call(loss_fn, as_tensor(probs), labels, what=what, section="3.2.3")
         _require_scalar(loss, what, "3.2.3")
         check_close(loss, expected, what, "3.2.3")
-        check_close(loss, ref.MultiCrossEntropyLoss()(_tensor(probs), labels), what, "3.2.3")
+        check_close(loss, ref.MultiCrossEntropyLoss()(as_tensor(probs), labels), what, "3.2.3")
 
 
 def _model_sr_grads(env, W, b, X, labels, what):
     Model_SR = require(env, "Model_SR", "3.2.4.1", kind="class")
     D, C = W.shape
     model = student_call(Model_SR, D, C, what=f"Model_SR({D}, {C})", section="3.2.4.1", stage="signature")
-    model.params["W"], model.params["b"] = _tensor(W), _tensor(b)
+    model.params["W"], model.params["b"] = as_tensor(W), as_tensor(b)
     with substituted(env, softmax=ref.softmax):
-        student_call(model, _tensor(X), what="Model_SR.forward", section="3.2.4.1")
+        student_call(model, as_tensor(X), what="Model_SR.forward", section="3.2.4.1")
         student_call(model.backward, labels, what=what, section="3.2.4.1", stage="gradients")
-    grads = _grads_of(model, ("W", "b"), "Model_SR.backward", "3.2.4.1")
+    grads = require_grads(model, ("W", "b"), "Model_SR.backward", "3.2.4.1")
     check_shape(grads["W"], [D, C], f"{what} 的 grads['W']", "3.2.4.1", squeezable=False)
     check_shape(grads["b"], [C], f"{what} 的 grads['b']", "3.2.4.1")
     return grads
 
 
 def _mce_risk_gradients(W, b, X, y):
-    X32 = X.astype(np.float32).astype(np.float64)
+    X32 = float32_exact(X)
 
     def risk(W_, b_):
-        return -np.mean(_np_log_softmax(X32 @ W_ + b_)[np.arange(len(y)), y])
+        return -np.mean(np_log_softmax(X32 @ W_ + b_)[np.arange(len(y)), y])
 
-    return numeric_vjp(risk, [W.astype(np.float32), b.astype(np.float32)], np.array(1.0))
+    return numeric_vjp(risk, [float32_exact(W), float32_exact(b)], np.array(1.0))
 
 
 def check_model_sr_backward(env):
@@ -495,18 +455,18 @@ def check_model_sr_backward(env):
     for label, W, b in (("随机参数", rng.normal(size=(D, C)), rng.normal(size=(C,))),
                         ("全零初始化", np.zeros((D, C)), np.zeros(C))):
         what = f"Model_SR.backward（{label}，labels [N] int64）"
-        grads = _model_sr_grads(env, W, b, X, _tensor(y, "int64"), what)
+        grads = _model_sr_grads(env, W, b, X, as_tensor(y, "int64"), what)
         dW, db = _mce_risk_gradients(W, b, X, y)
         check_close(grads["W"], dW, f"{what} 的 grads['W']（与数值梯度 finite differences）", section, "gradients")
         check_close(grads["b"], db, f"{what} 的 grads['b']（与数值梯度 finite differences）", section, "gradients")
         reference = ref.Model_SR(D, C)
-        reference.params["W"], reference.params["b"] = _tensor(W), _tensor(b)
-        reference(_tensor(X))
-        reference.backward(_tensor(y, "int64"))
+        reference.params["W"], reference.params["b"] = as_tensor(W), as_tensor(b)
+        reference(as_tensor(X))
+        reference.backward(as_tensor(y, "int64"))
         check_close(grads["W"], reference.grads["W"], f"{what} 的 grads['W']", section, "gradients")
         check_close(grads["b"], reference.grads["b"], f"{what} 的 grads['b']", section, "gradients")
-        linear = _linear(W, b)
-        F.cross_entropy(linear(_tensor(X)), _tensor(y, "int64")).backward()
+        linear = paddle_linear(W, b)
+        F.cross_entropy(linear(as_tensor(X)), as_tensor(y, "int64")).backward()
         check_close(grads["W"], linear.weight.grad, f"{what} 的 grads['W']（与飞桨自动微分 autograd）", section,
                     "gradients")
         check_close(grads["b"], linear.bias.grad, f"{what} 的 grads['b']（与飞桨自动微分 autograd）", section,
@@ -523,6 +483,6 @@ def check_model_sr_backward_labels(env):
     dW, db = _mce_risk_gradients(W, b, X, y)
     for shape, dtype in (([N, 1], "int64"), ([N], "int32"), ([N, 1], "int32")):
         what = f"Model_SR.backward（labels {shape} {dtype}）"
-        grads = _model_sr_grads(env, W, b, X, _tensor(y.reshape(shape), dtype), what)
+        grads = _model_sr_grads(env, W, b, X, as_tensor(y.reshape(shape), dtype), what)
         check_close(grads["W"], dW, f"{what} 的 grads['W']", section, "gradients")
         check_close(grads["b"], db, f"{what} 的 grads['b']", section, "gradients")

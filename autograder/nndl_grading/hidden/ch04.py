@@ -10,8 +10,6 @@ the metric inside ``RunnerV3``) are the reference's or scripted fakes while the 
 checks use a 2→3 linear model and at most four optimizer steps: nothing is trained.
 """
 
-import contextlib
-import io
 import os
 import tempfile
 
@@ -21,31 +19,12 @@ import paddle.nn.functional as F
 
 from nndl_ref import ch04 as ref
 
-from ..checks import (CheckFailure, as_tensor, check_close, check_shape, float32_exact, np_sigmoid, numeric_vjp,
-                      paddle_linear, require, require_tensor, student_call, substituted)
+from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, np_log_softmax,
+                      np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads, require_tensor,
+                      student_call, substituted)
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _quietly(function, *args, **kwargs):
-    """Call student code with its prints swallowed (training logs would flood the feedback)."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return student_call(function, *args, **kwargs)
-
-
-def _grads_of(layer, keys, what, section):
-    grads = getattr(layer, "grads", None)
-    if not isinstance(grads, dict) or any(grads.get(key) is None for key in keys):
-        raise CheckFailure("signature", what, f"应把参数梯度存入 self.grads{list(keys)}", section)
-    return grads
-
-
-def _as_float(value, what, section):
-    try:
-        return float(np.asarray(value.numpy() if hasattr(value, "numpy") else value).reshape(-1)[0])
-    except Exception:
-        raise CheckFailure("shape", what, f"应是一个数 (float)，实际是 {type(value).__name__}", section) from None
-
-
 def _np_bce(p, y):
     return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
 
@@ -176,10 +155,13 @@ def check_bce_backward_labels(env):
         check_close(grad, closed, what, "4.2.4.2", "gradients")
         check_close(grad, numeric, f"{what}（与数值梯度 finite differences）", "4.2.4.2", "gradients")
     model = _RecordingModel()
-    loss_fn = BinaryCrossEntropyLoss(model)
+    loss_fn = student_call(BinaryCrossEntropyLoss, model, what="BinaryCrossEntropyLoss(model)", section="4.2.4.2",
+                           stage="signature")
     p_old = rng.uniform(0.1, 0.9, size=(3, 1))
-    loss_fn(as_tensor(p_old), as_tensor(np.ones((3, 1))))
-    loss_fn(as_tensor(p), as_tensor(y))
+    student_call(loss_fn, as_tensor(p_old), as_tensor(np.ones((3, 1))), what="BinaryCrossEntropyLoss.forward",
+                 section="4.2.4.2", stage="behaviour")
+    student_call(loss_fn, as_tensor(p), as_tensor(y), what="BinaryCrossEntropyLoss.forward", section="4.2.4.2",
+                 stage="behaviour")
     student_call(loss_fn.backward, what="BinaryCrossEntropyLoss.backward（两次 forward 之后）", section="4.2.4.2",
                  stage="behaviour")
     if len(model.received) != 1:
@@ -337,7 +319,7 @@ def check_linear_backward(env):
         dX = student_call(layer.backward, as_tensor(G), what=f"Linear.backward（{label}）", section=section,
                           stage="gradients")
         require_tensor(dX, f"Linear.backward 的返回值 δ_X（{label}）", section)
-        grads = _grads_of(layer, ("W", "b"), "Linear.backward", section)
+        grads = require_grads(layer, ("W", "b"), "Linear.backward", section)
         check_shape(dX, [N, M_in], f"返回值 δ_X（{label}）", section, squeezable=False)
         check_shape(grads["W"], [M_in, M_out], f"grads['W']（{label}）", section, squeezable=False)
         check_shape(grads["b"], [1, M_out], f"grads['b']（{label}；[M_out] 或 [1, M_out] 均可）", section)
@@ -400,8 +382,8 @@ def _autograd_mlp(params):
 
 
 def _mlp_grads(model, what, section):
-    return {"W1": _grads_of(model.fc1, ("W", "b"), f"{what}：fc1", section)["W"], "b1": model.fc1.grads["b"],
-            "W2": _grads_of(model.fc2, ("W", "b"), f"{what}：fc2", section)["W"], "b2": model.fc2.grads["b"]}
+    return {"W1": require_grads(model.fc1, ("W", "b"), f"{what}：fc1", section)["W"], "b1": model.fc1.grads["b"],
+            "W2": require_grads(model.fc2, ("W", "b"), f"{what}：fc2", section)["W"], "b2": model.fc2.grads["b"]}
 
 
 _PARAM_NAMES = {"W1": "fc1.grads['W']", "b1": "fc1.grads['b']", "W2": "fc2.grads['W']", "b2": "fc2.grads['b']"}
@@ -491,7 +473,7 @@ def _accuracy_value(metric, what, section):
     value = student_call(metric.accumulate, what=f"{what} 的 accumulate()", section=section)
     if value is None:
         raise CheckFailure("values", what, "accumulate() 返回了 None（是否漏写了 return？）", section)
-    return _as_float(value, f"{what} 的 accumulate()", section)
+    return as_float(value, f"{what} 的 accumulate()", section)
 
 
 def _stream(Accuracy, outputs, labels, batch_sizes, what, section, **kwargs):
@@ -667,12 +649,12 @@ def _scripted_runner(env, script):
 
 
 def _train(runner, *args, **kwargs):
-    _quietly(runner.train, *args, what="RunnerV3.train", section=_SECTION_V3, stage="behaviour", **kwargs)
+    quietly(runner.train, *args, what="RunnerV3.train", section=_SECTION_V3, stage="behaviour", **kwargs)
 
 
 def _pairs(record, what):
     try:
-        return [(int(step), _as_float(value, what, _SECTION_V3)) for step, value in record]
+        return [(int(step), as_float(value, what, _SECTION_V3)) for step, value in record]
     except CheckFailure:
         raise
     except Exception:
@@ -728,7 +710,7 @@ def check_runner_v3_train_records(env):
                            section)
     check_close([v for _, v in steps], train_losses, "runner.train_step_losses 记录的损失", section, "behaviour")
     epochs = _require_list(runner, "train_epoch_losses", 2, "2 个回合")
-    check_close([_as_float(v, "runner.train_epoch_losses", section) for v in epochs],
+    check_close([as_float(v, "runner.train_epoch_losses", section) for v in epochs],
                 [np.mean(train_losses[:2]), np.mean(train_losses[2:])],
                 "runner.train_epoch_losses（每个回合各批次损失的平均）", section, "behaviour")
     dev = _pairs(_require_list(runner, "dev_losses", 2, "评价 2 次（第 2 步、最后一步第 3 步）"), "runner.dev_losses")
@@ -744,7 +726,7 @@ def check_runner_v3_train_records(env):
     check_close([v for _, v in dev], [np.mean(dev_losses[3]), np.mean(dev_losses[4])],
                 "runner.dev_losses 记录的验证集损失", section, "behaviour")
     scores = _require_list(runner, "dev_scores", 2, "评价 2 次")
-    check_close([_as_float(v, "runner.dev_scores", section) for v in scores], [0.5, 0.75],
+    check_close([as_float(v, "runner.dev_scores", section) for v in scores], [0.5, 0.75],
                 "runner.dev_scores（应是 metric.accumulate() 的结果）", section, "behaviour")
 
 
@@ -771,7 +753,7 @@ def check_runner_v3_saves_best(env):
         raise CheckFailure("behaviour", "RunnerV3.train 保存的模型",
                            "验证集得分依次为 0.5、0.8、0.8，保存的应是得分第一次达到 0.8（第 2 步）时的模型；"
                            "只在严格变好 (>) 时保存，得分持平时不保存", section)
-    check_close(_as_float(getattr(runner, "best_score", None), "runner.best_score", section), 0.8,
+    check_close(as_float(getattr(runner, "best_score", None), "runner.best_score", section), 0.8,
                 "runner.best_score", section, "behaviour")
 
 
@@ -793,10 +775,10 @@ def check_runner_v3_evaluate(env):
         model.train()
         kwargs = {} if step is None else {"global_step": step}
         what = f"RunnerV3.evaluate（批大小 {'/'.join(map(str, sizes))}{'' if step is None else f'，global_step={step}'}）"
-        result = _quietly(runner.evaluate, loader, what=what, section=section, **kwargs)
+        result = quietly(runner.evaluate, loader, what=what, section=section, **kwargs)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise CheckFailure("signature", what, "应返回 (dev_score, dev_loss)", section)
-        score, loss = (_as_float(v, what, section) for v in result)
+        score, loss = (as_float(v, what, section) for v in result)
         forwards = log.forwards[-len(sizes):]
         if len(log.forwards) < len(sizes) or any(training for _, training, _, _ in forwards):
             raise CheckFailure("behaviour", what, "评价时应先调用 self.model.eval()，并对每个批次前向一次", section)
@@ -805,9 +787,7 @@ def check_runner_v3_evaluate(env):
         logits = X @ W + b
         check_close(score, np.mean(logits.argmax(axis=1) == y),
                     f"{what} 的 dev_score：应先 self.metric.reset()，再逐批 update，最后 accumulate()", section)
-        log_probs = logits - logits.max(axis=1, keepdims=True)
-        log_probs -= np.log(np.exp(log_probs).sum(axis=1, keepdims=True))
-        per_sample = -log_probs[np.arange(len(y)), y]
+        per_sample = -np_log_softmax(logits)[np.arange(len(y)), y]
         batch_means = [chunk.mean() for chunk in np.split(per_sample, np.cumsum(sizes)[:-1])]
         candidates = (np.mean(batch_means), per_sample.mean())       # book: mean of batch means; weighted is fine
         errors = [abs(loss - c) / max(abs(c), 1e-12) for c in candidates]
@@ -821,7 +801,7 @@ def check_runner_v3_evaluate(env):
                                f"为 −1；这里应为 {expected_step}，实际 {record[-1][0]}", section)
         check_close(record[-1][1], loss, "runner.dev_losses 记录的损失", section, "behaviour")
         scores = _require_list(runner, "dev_scores", 1 if step is None else 2, "调用 evaluate ")
-        check_close(_as_float(scores[-1], "runner.dev_scores", section), score, "runner.dev_scores 记录的得分", section,
+        check_close(as_float(scores[-1], "runner.dev_scores", section), score, "runner.dev_scores 记录的得分", section,
                     "behaviour")
 
 
@@ -882,10 +862,10 @@ def check_runner_v3_tiny_training(env):
     check_close(model.weight, oracle.weight, f"{what} 结束时的权重（与普通的 SGD 循环相比）", section, "behaviour")
     check_close(model.bias, oracle.bias, f"{what} 结束时的偏置（与普通的 SGD 循环相比）", section, "behaviour")
     epochs = _require_list(runner, "train_epoch_losses", 1, "1 个回合")
-    check_close(_as_float(epochs[0], "runner.train_epoch_losses", section), np.mean(losses),
+    check_close(as_float(epochs[0], "runner.train_epoch_losses", section), np.mean(losses),
                 f"{what} 的 train_epoch_losses", section, "behaviour")
     scores = _require_list(runner, "dev_scores", 2, "在第 2 步和最后的第 3 步各评价一次")
-    check_close([_as_float(s, "runner.dev_scores", section) for s in scores], [e[1] for e in evaluations],
+    check_close([as_float(s, "runner.dev_scores", section) for s in scores], [e[1] for e in evaluations],
                 f"{what} 的 dev_scores", section, "behaviour")
     dev = _pairs(_require_list(runner, "dev_losses", 2, "在第 2 步和最后的第 3 步各评价一次"), "runner.dev_losses")
     if [s for s, _ in dev] != [2, 3]:
@@ -895,5 +875,5 @@ def check_runner_v3_tiny_training(env):
     if not isinstance(saved, dict) or "weight" not in saved:
         raise CheckFailure("behaviour", what, "应把验证集上最优模型的 state_dict 保存到 save_path", section)
     check_close(saved["weight"], evaluations[best][3], f"{what} 保存的最优模型", section, "behaviour")
-    check_close(_as_float(getattr(runner, "best_score", None), "runner.best_score", section), evaluations[best][1],
+    check_close(as_float(getattr(runner, "best_score", None), "runner.best_score", section), evaluations[best][1],
                 "runner.best_score", section, "behaviour")
