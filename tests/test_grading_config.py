@@ -28,6 +28,7 @@ def _write(tmp_path, mutate):
     (lambda raw: raw["chapters"]["ch01"]["questions"][0].pop("points"), "missing key 'chapters.ch01.questions[0].points'"),
     (lambda raw: raw["chapters"]["ch01"]["questions"][0].update(points=-1), "must be positive"),
     (lambda raw: raw["chapters"]["ch01"]["questions"][0].update(hidden=[]), "at least one check"),
+    (lambda raw: raw["chapters"]["ch01"]["questions"][1].update(hidden=["check_add_forward"] * 2), "a check twice"),
     (lambda raw: raw["chapters"].update(chapter1=raw["chapters"]["ch01"]), "must look like 'ch01'"),
 ])
 def test_bad_config_names_file_key_and_expectation(tmp_path, mutate, message):
@@ -65,3 +66,30 @@ def test_every_hidden_check_has_a_wrong_variant_and_an_alternative(key):
         for check in question.hidden:
             assert tests.WRONG_VARIANTS.get(check), f"{key}.{check}: no known-wrong implementation in the suite"
             assert tests.ALTERNATIVES.get(check), f"{key}.{check}: no different-but-correct implementation"
+
+
+def test_question_without_a_tests_block_is_refused(tmp_path):
+    from nndl_grading.master import expand_master
+    master = (REPO_ROOT / "solutions" / "ch01.py").read_text(encoding="utf-8")
+    start = master.index("# %% [raw]\n# # BEGIN TESTS")
+    end = master.index("# # END TESTS", start) + len("# # END TESTS\n")
+    (tmp_path / "ch01.py").write_text(master[:start] + master[end:], encoding="utf-8")
+    path = _write(tmp_path, lambda raw: raw["chapters"]["ch01"].update(master=str(tmp_path / "ch01.py")))
+    with pytest.raises(ConfigError, match="q1_broadcast_shape has no"):
+        expand_master(load_course(path).chapter(1))
+
+
+def test_unknown_data_file_is_refused(tmp_path):
+    from nndl_grading.build import write_support_files
+    path = _write(tmp_path, lambda raw: raw["chapters"]["ch02"].update(data=["mnist.npz"]))
+    with pytest.raises(ConfigError, match="mnist.npz"):
+        write_support_files(load_course(path).chapter(2), tmp_path / "bundle")
+
+
+def test_build_fingerprint_follows_the_sources(built):
+    from nndl_grading.build import is_built
+    chapter = COURSE.chapters["ch01"]
+    build_root = built["ch01"][1].parent
+    assert is_built(chapter, build_root)
+    changed = type(chapter)(**{**chapter.__dict__, "title": "changed"})
+    assert not is_built(changed, build_root)

@@ -49,6 +49,6 @@ def test_patch_made_by_student_code_during_a_case_fails_that_case():
         checks.check_close = lambda *a, **k: None   # patched while the check runs
     guard = ModuleGuard()
     original = checks.check_close
-    result = run_tests([File], {"student_forward": student_forward}, guard)
+    result = run_tests([File], {"student_forward": student_forward}, guard.restore)
     assert checks.check_close is original
     assert result["q"][0]["passed"] is False and "replaced library functions" in result["q"][0]["message"]

@@ -1,6 +1,5 @@
 """Each expanded master runs top to bottom on the CPU in smoke mode (NNDL_SMOKE=1) and draws its plots."""
 
-import os
 import shutil
 
 import nbformat
@@ -25,6 +24,4 @@ def test_master_runs_in_smoke_mode_and_plots(key, built, tmp_path, monkeypatch):
     assert not errors
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert images, f"{key}: the experiments drew no plot"
-    executed = work / f"{key}.executed.ipynb"
-    nbformat.write(notebook, executed)
-    assert os.path.getsize(executed) > 0
+    nbformat.write(notebook, work / f"{key}.executed.ipynb")   # for a person to look at the plots

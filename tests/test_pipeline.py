@@ -98,7 +98,9 @@ def test_every_sample_gets_one_row_with_the_expected_status(graded_class):
     assert status["not a notebook.ipynb"] == "error"
     assert status["memory hog.ipynb"] == "memory"
     assert status["fake result.ipynb"] == "crashed"
-    failing = ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb", "fake result.ipynb")
+    assert status["realtime signal.ipynb"] == "crashed" and "signal 40" in rows["realtime signal.ipynb"]["status"]
+    failing = ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb", "fake result.ipynb",
+               "realtime signal.ipynb")
     ok = [name for name in SAMPLES if name not in failing]
     assert all(status[name] == "ok" for name in ok), status
 
@@ -107,10 +109,10 @@ def test_sample_scores(graded_class):
     _, _, rows = graded_class
     total = lambda name: float(rows[name]["total"])
     for full in ("complete.ipynb", "kernel-renamed.ipynb", "noisy stderr.ipynb", "markdown shuffled.ipynb",
-                 "huge output.ipynb"):
+                 "huge output.ipynb", "chdir float64.ipynb"):
         assert total(full) == 14 and rows[full]["possible"] == "14", full
     for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb",
-                 "monkeypatch.ipynb", "fake result.ipynb", "imports reference.ipynb"):
+                 "monkeypatch.ipynb", "fake result.ipynb", "imports reference.ipynb", "realtime signal.ipynb"):
         assert total(zero) == 0, zero
     assert 0 < total("partial.ipynb") < 14
     assert rows["missing function.ipynb"]["q5_runner_v1"] == "0" and total("missing function.ipynb") == 11
@@ -175,3 +177,21 @@ def test_autograder_zip_is_a_complete_gradescope_upload(key, built):
     assert {"files/kit/pyproject.toml", f"files/kit/nndl_grading/hidden/{key}.py", "files/kit/nndl_ref/op.py"} <= names
     assert ("files/nndl/__init__.py" in names) == (chapter.number > 1)
     assert all(f"files/data/{name}" in names for name in chapter.data)
+
+
+def test_single_files_keep_their_folder_and_regrading_one_keeps_the_others(graded_class, tmp_path):
+    samples, out, rows = graded_class
+    chapter = COURSE.chapters["ch02"]
+    folders = {name: tmp_path / name for name in ("alice", "bob")}
+    for folder in folders.values():
+        folder.mkdir()
+        (folder / "ch02.ipynb").write_bytes((samples / "untouched stub.ipynb").read_bytes())
+    single = tmp_path / "out"
+    for folder in folders.values():
+        grade_batch(chapter, folder / "ch02.ipynb", single, timeout=25)
+    with open(single / "ch02" / "grades.csv", newline="", encoding="utf-8") as handle:
+        assert sorted(row["submission"] for row in csv.DictReader(handle)) == ["alice/ch02.ipynb", "bob/ch02.ipynb"]
+    grade_batch(chapter, folders["alice"] / "ch02.ipynb", single, timeout=25, regrade=True)
+    with open(single / "ch02" / "grades.csv", newline="", encoding="utf-8") as handle:
+        assert sorted(row["submission"] for row in csv.DictReader(handle)) == ["alice/ch02.ipynb", "bob/ch02.ipynb"]
+    assert len(list((single / "ch02").glob("grades.*.csv"))) == 1   # the previous CSV, kept

@@ -11,6 +11,7 @@ Outputs of chapter ``chNN``:
 """
 
 import ast
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from .config import REPO_ROOT
+from .config import REPO_ROOT, ConfigError
 from .master import expand_master
 
 BUILD_ROOT = REPO_ROOT / "build"
@@ -106,6 +107,9 @@ packages = ["nndl_ref", "nndl_grading", "nndl_grading.hidden"]
 def write_support_files(chapter, folder):
     """What sits beside the notebook: the support package of earlier chapters and the chapter's data."""
     write_support_package(chapter.number, folder / "nndl")
+    unknown = [name for name in chapter.data if name not in DATA_WRITERS]
+    if unknown:
+        raise ConfigError(f"grading.yml: {chapter.key}.data lists {unknown}; the build can write {sorted(DATA_WRITERS)}")
     if chapter.data:
         (folder / "data").mkdir()
         for name in chapter.data:
@@ -119,6 +123,26 @@ def write_grading_kit(folder):
     shutil.copytree(REFERENCE_PACKAGE, folder / "nndl_ref", ignore=ignore)
     shutil.copytree(GRADING_PACKAGE, folder / "nndl_grading", ignore=ignore)
     (folder / "pyproject.toml").write_text(KIT_PYPROJECT, encoding="utf-8")
+
+
+FINGERPRINT_FILE = "source.sha256"
+
+
+def source_fingerprint(chapter):
+    """A hash of everything a chapter's build is made from: its grading.yml entry, its master, its
+    hidden checks, the shared checks and the reference library."""
+    digest = hashlib.sha256(repr(chapter).encode())
+    sources = [chapter.master, GRADING_PACKAGE / "hidden" / f"{chapter.key}.py", GRADING_PACKAGE / "checks.py",
+               *sorted(REFERENCE_PACKAGE.glob("*.py"))]
+    for path in sources:
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+def is_built(chapter, build_root=BUILD_ROOT):
+    """True if ``build_root/chNN`` was built from the current sources."""
+    stamp = build_root / chapter.key / FINGERPRINT_FILE
+    return stamp.is_file() and stamp.read_text() == source_fingerprint(chapter)
 
 
 def bundle_differences(fresh, committed):
@@ -163,6 +187,7 @@ def build_chapter(chapter, assignments_root=ASSIGNMENTS_ROOT, build_root=BUILD_R
     student.nbformat_minor = 4
     nbformat.write(student, bundle / master.name)
     write_support_files(chapter, bundle)
+    (work / FINGERPRINT_FILE).write_text(source_fingerprint(chapter))
     (bundle / "README.md").write_text(STUDENT_README.format(
         generated=GENERATED.format(source=f"autograder/nndl_grading/build.py and {source}"),
         number=chapter.number, title=chapter.title, key=chapter.key), encoding="utf-8")

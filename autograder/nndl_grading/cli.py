@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .build import ASSIGNMENTS_ROOT, BUILD_ROOT, build_chapter, bundle_differences
+from .build import ASSIGNMENTS_ROOT, BUILD_ROOT, build_chapter, bundle_differences, is_built
 from .config import ConfigError, load_course
 from .grade import grade_batch, grade_notebook
 from .gradebook import build_gradebook
@@ -64,7 +64,7 @@ def command_check_generated(course, refs):
 def command_demo(course, refs, out):
     """Grade a synthetic class (complete, partial, broken, looping …) of each chapter into ``out``."""
     for chapter in _chapters(course, refs):
-        if not (BUILD_ROOT / chapter.key / "reference.ipynb").exists():
+        if not is_built(chapter):
             build_chapter(chapter)
         samples = make_samples(BUILD_ROOT / chapter.key / "reference.ipynb",
                                ASSIGNMENTS_ROOT / chapter.key / f"{chapter.key}.ipynb", out / "submissions" / chapter.key)
@@ -117,7 +117,7 @@ def main(argv=None):
             from .nbgrader_course import write_course
             chapters = _chapters(course, args.chapters)
             for chapter in chapters:
-                if not (BUILD_ROOT / chapter.key / f"{chapter.key}.ipynb").exists():
+                if not is_built(chapter):
                     build_chapter(chapter)
             root = write_course(chapters, Path(args.out))
             print(f"nbgrader course: {root} (cd there; nbgrader generate_assignment ch01 …)")
@@ -128,7 +128,7 @@ def main(argv=None):
         if (args.device or chapter.limits.device) == "gpu":
             from nndl_ref.device import select_device
             select_device("gpu")   # fails at once, with a clear message, on a CPU-only Paddle
-        if not (BUILD_ROOT / chapter.key / "autograder" / "tests").is_dir():
+        if not is_built(chapter):   # never grade with tests or points older than the sources
             build_chapter(chapter)
         grade_batch(chapter, args.submissions, args.out, jobs=args.jobs,
                     timeout=args.timeout, device=args.device, regrade=args.regrade)

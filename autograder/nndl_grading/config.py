@@ -129,6 +129,8 @@ def load_course(path=DEFAULT_CONFIG):
             hidden = _get(q, "hidden", q_where, path, list)
             if not hidden or not all(isinstance(h, str) for h in hidden):
                 raise ConfigError(f"{path}: '{q_where}.hidden' must list at least one check function name")
+            if len(set(hidden)) != len(hidden):
+                raise ConfigError(f"{path}: '{q_where}.hidden' lists a check twice")
             hint = _get(q, "hint", q_where, path, str, default="", required=False)
             questions.append(Question(_get(q, "name", q_where, path, str), float(points), tuple(hidden), hint))
         names = [q.name for q in questions]

@@ -15,8 +15,8 @@ STATUS_HINTS = {
 
 
 def feedback_name(submission):
-    """A flat file name for a submission id (sub-folders joined by '__')."""
-    return submission.replace("/", "__").removesuffix(".ipynb") + ".md"
+    """A flat, collision-free file name for a submission id ('%' and '/' escaped as %25 and %2F)."""
+    return submission.replace("%", "%25").replace("/", "%2F").removesuffix(".ipynb") + ".md"
 
 
 def render_feedback(chapter, outcome):

@@ -3,9 +3,9 @@ limit and bounded threads; a batch writes grades.csv row by row and one feedback
 """
 
 import csv
+import dataclasses
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -26,7 +26,8 @@ from .gradebook import summarise_chapter
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "ResourceExhaustedError")
 LOG_LIMIT = 20_000
-_RUNNING = set()   # process ids of live workers, killed if the batch is interrupted
+# Live workers, killed if the batch is interrupted; no worker starts once _STOPPING is set.
+_RUNNING, _STOPPING, _LAUNCH_LOCK = set(), threading.Event(), threading.Lock()
 
 
 @dataclass
@@ -46,13 +47,21 @@ class Outcome:
         return round(sum(self.scores.values()), 4)
 
 
+# The only variables a submission inherits: the instructor's other variables (tokens, keys) must not
+# reach a student's code or feedback.
+INHERITED_ENV_VARS = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
+                      "CUDA_HOME", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE",
+                      "OPENBLAS_L2_SIZE")
+
+
 def _grading_env(limits, device=None):
-    env = dict(os.environ)
+    env = {name: os.environ[name] for name in INHERITED_ENV_VARS if name in os.environ}
     env.update({name: str(limits.threads) for name in THREAD_ENV_VARS})
     env.update({
         "MPLBACKEND": "Agg",
         "NNDL_SMOKE": "1",
         "NNDL_DEVICE": device or os.environ.get("NNDL_DEVICE") or limits.device,
+        "NNDL_MEMORY_GB": str(limits.memory_gb),
         TOLERANCE_ENV_VAR: json.dumps(limits.tolerances),
         "NVIDIA_TF32_OVERRIDE": "0",   # float32 matmuls at full precision on Ampere+ GPU graders
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -61,19 +70,12 @@ def _grading_env(limits, device=None):
     return env
 
 
-def _limit_memory(memory_gb):
-    limit = int(memory_gb * 1024 ** 3)
-
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
-
-
 def _crash_reason(returncode, log):
     if any(sign in log for sign in MEMORY_SIGNS):
         return "memory", "超出内存限制 (memory limit exceeded)"
     if returncode < 0:
-        name = signal.Signals(-returncode).name
+        number = -returncode
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else f"signal {number}"
         return "crashed", f"进程被信号 {name} 终止 (killed by {name})"
     return "crashed", (f"评分进程提前结束，没有有效结果 (ended early without a valid result, exit code {returncode})；"
                        "可能调用了 os._exit 或 sys.exit")
@@ -88,13 +90,21 @@ def _read_result(path, token):
     return result if isinstance(result, dict) and result.get("token") == token else None
 
 
-def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
-                   bundle=None, tests_dir=None):
-    """Grade one notebook file of ``chapter``; never raises for a bad submission."""
+def grade_notebook(chapter, notebook, limits=None, device=None, submission=None, bundle=None, tests_dir=None):
+    """Grade one notebook file of ``chapter``. Never raises: a failure of the grader itself is an
+    ``error:`` outcome too, so one submission cannot stop a batch."""
+    submission = submission or Path(notebook).name
+    try:
+        return _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests_dir)
+    except Exception as error:
+        return Outcome(submission, f"error: 评分程序内部错误 (internal grader error) {type(error).__name__}: {error}",
+                       {q.name: 0.0 for q in chapter.questions}, chapter.points, 0.0)
+
+
+def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests_dir):
     limits = limits or chapter.limits
     bundle = Path(bundle or ASSIGNMENTS_ROOT / chapter.key)
     tests_dir = Path(tests_dir or BUILD_ROOT / chapter.key / "autograder" / "tests")
-    submission = submission or Path(notebook).name
     zero = {q.name: 0.0 for q in chapter.questions}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nndl-grade-") as work:
@@ -108,13 +118,19 @@ def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
         log_path = work / "output.log"
         command = [sys.executable, "-m", "nndl_grading.worker", "submission.ipynb", str(tests_dir), "result.json"]
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
-                                       env=_grading_env(limits, device), start_new_session=True,
-                                       preexec_fn=_limit_memory(limits.memory_gb))
-            _RUNNING.add(process.pid)
+            with _LAUNCH_LOCK:
+                if _STOPPING.is_set():
+                    raise RuntimeError("the batch was interrupted before this submission started")
+                process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.PIPE, env=_grading_env(limits, device),
+                                           start_new_session=True)
+                _RUNNING.add(process.pid)
             token = secrets.token_hex(16)
-            process.stdin.write(f"{token}\n".encode())
-            process.stdin.close()
+            try:
+                process.stdin.write(f"{token}\n".encode())
+                process.stdin.close()
+            except BrokenPipeError:   # the worker died at once; its exit status says how
+                pass
             try:
                 process.wait(timeout=limits.timeout)
                 timed_out = False
@@ -150,18 +166,26 @@ def grade_notebook(chapter, notebook, limits=None, device=None, submission=None,
                    cell_errors=result["cell_errors"], log_tail=log_text, peak_mb=result.get("peak_mb", 0.0))
 
 
+def _is_notebook(path):
+    return (path.suffix.lower() == ".ipynb" and path.is_file() and not path.name.startswith("._")
+            and not {".ipynb_checkpoints", "__MACOSX"} & set(path.parts))
+
+
 def find_submissions(path):
-    """(id, file) of every .ipynb under ``path`` (or the file itself), checkpoints skipped, sorted."""
+    """(id, file) of every notebook under ``path``, sorted; the id is the path below ``path``.
+
+    A single file's id keeps its folder (``alice/ch02.ipynb``), so files graded one at a time from
+    per-student folders do not collide. Checkpoints and macOS ``__MACOSX``/``._*`` files are skipped.
+    """
     path = Path(path)
     if path.is_file():
-        return [(path.name, path)]
+        return [(f"{path.resolve().parent.name}/{path.name}", path)]
     if not path.is_dir():
         raise FileNotFoundError(f"SUBMISSIONS={path}: no such file or folder")
-    found = [p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and p.is_file()]
-    return sorted((p.relative_to(path).as_posix(), p) for p in found)
+    return sorted((p.relative_to(path).as_posix(), p) for p in path.rglob("*") if _is_notebook(p))
 
 
-class GradeBook:
+class ChapterGrades:
     """``OUT/chNN/grades.csv``, appended one row at a time so an interrupted batch loses nothing."""
 
     def __init__(self, chapter, out_dir):
@@ -179,6 +203,16 @@ class GradeBook:
                                      "move it away or grade into another OUT folder")
                 self.rows = {row["submission"]: row for row in reader}
 
+    def drop(self, submissions, backup):
+        """Move the CSV to ``backup`` and keep every row except those of ``submissions`` (to be regraded)."""
+        with self.lock:
+            self.path.rename(backup)
+            self.rows = {sid: row for sid, row in self.rows.items() if sid not in submissions}
+            with open(self.path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=self.header)
+                writer.writeheader()
+                writer.writerows(self.rows.values())
+
     def add(self, outcome):
         row = [outcome.submission, *[f"{outcome.scores[q]:g}" for q in self.header[1:-3]],
                f"{outcome.total:g}", f"{outcome.possible:g}", outcome.status]
@@ -195,39 +229,40 @@ class GradeBook:
 
 
 def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None, regrade=False, progress=None):
-    """Grade every notebook under ``submissions`` into ``out_dir``; returns the GradeBook."""
+    """Grade every notebook under ``submissions`` into ``out_dir``; returns the ChapterGrades."""
     progress = progress or sys.stderr
-    limits = chapter.limits if timeout is None else chapter.limits.__class__(
-        **{**chapter.limits.__dict__, "timeout": float(timeout)})
-    book = GradeBook(chapter, out_dir)
+    limits = chapter.limits if timeout is None else dataclasses.replace(chapter.limits, timeout=float(timeout))
+    book = ChapterGrades(chapter, out_dir)
     feedback_dir = book.folder / "feedback"
-    todo = [(sid, path) for sid, path in find_submissions(submissions) if regrade or sid not in book.rows]
-    skipped = len(find_submissions(submissions)) - len(todo)
-    if skipped:
-        print(f"{chapter.key}: {skipped} submission(s) already graded in {book.path}, skipped "
+    found = find_submissions(submissions)
+    todo = [(sid, path) for sid, path in found if regrade or sid not in book.rows]
+    if len(found) > len(todo):
+        print(f"{chapter.key}: {len(found) - len(todo)} submission(s) already graded in {book.path}, skipped "
               "(REGRADE=1 grades them again)", file=progress)
     if regrade and book.path.exists():
         backup = book.path.with_name(f"grades.{time.strftime('%Y%m%d-%H%M%S')}.csv")
-        book.path.rename(backup)   # the previous grades are kept, never silently replaced
+        book.drop({sid for sid, _ in todo}, backup)
         print(f"{chapter.key}: previous grades kept in {backup}", file=progress)
-        book.rows = {}
     started = time.monotonic()
+    _STOPPING.clear()
     pool = ThreadPoolExecutor(max_workers=max(1, int(jobs)))
     try:
-        futures = {pool.submit(grade_notebook, chapter, path, limits, device, sid): sid for sid, path in todo}
+        futures = [pool.submit(grade_notebook, chapter, path, limits, device, sid) for sid, path in todo]
         for done, future in enumerate(as_completed(futures), start=1):
             outcome = future.result()
+            write_feedback(chapter, outcome, feedback_dir)   # before the row: a row always has its feedback
             book.add(outcome)
-            write_feedback(chapter, outcome, feedback_dir)
             print(f"[{done}/{len(todo)}] {outcome.submission}: {outcome.total:g}/{outcome.possible:g} "
                   f"{outcome.status.split(':')[0]} ({outcome.seconds:.1f} s)", file=progress, flush=True)
-    except KeyboardInterrupt:
+    except BaseException:
+        with _LAUNCH_LOCK:
+            _STOPPING.set()
+            for pid in list(_RUNNING):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         pool.shutdown(wait=False, cancel_futures=True)
-        for pid in list(_RUNNING):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         print(f"\ninterrupted: {len(book.rows)} graded rows are in {book.path}; run again to resume", file=progress)
         raise
     pool.shutdown()

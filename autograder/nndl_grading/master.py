@@ -127,7 +127,7 @@ def expand_master(chapter, files=()):
     notebook = jupytext.read(chapter.master, fmt="py:percent")
     hidden_module = importlib.import_module(f"nndl_grading.hidden.{chapter.key}")
     questions = {q.name: q for q in chapter.questions}
-    seen, cells, current = [], [assignment_config(chapter, files)], None
+    seen, with_hidden, cells, current = [], set(), [assignment_config(chapter, files)], None
     for cell in notebook.cells:
         kind = _raw_kind(cell)
         if cell.cell_type == "code":
@@ -148,6 +148,10 @@ def expand_master(chapter, files=()):
                     raise ConfigError(f"grading.yml: {chapter.key}.{current.name} lists hidden check {check!r}, "
                                       f"which nndl_grading/hidden/{chapter.key}.py does not define")
                 cells.append(_hidden_test_cell(chapter.key, check))
+            with_hidden.add(current.name)
+        if kind == "end question" and current.name not in with_hidden:
+            raise ConfigError(f"{chapter.master}: question {current.name} has no '# BEGIN TESTS' … '# END TESTS' "
+                              "block, so its hidden checks would be lost; give it at least one public test")
         cells.append(cell)
     missing = [name for name in questions if name not in seen]
     if missing:

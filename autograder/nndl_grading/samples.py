@@ -25,6 +25,8 @@ SAMPLES = {
     "noisy stderr.ipynb": "ok, full marks (C++-style warnings on stderr do not matter)",
     "markdown shuffled.ipynb": "ok, full marks (markdown cells duplicated, deleted and reordered)",
     "huge output.ipynb": "ok, full marks (10 MB of saved output and 2 MB printed while grading)",
+    "chdir float64.ipynb": "ok, full marks (the notebook changes folder and Paddle's default dtype)",
+    "realtime signal.ipynb": "crashed (killed by a real-time signal)",
     "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, otter's test_case and the checks to pass",
     "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
     "imports reference.ipynb": "ok, zero: stubs that import the grader's reference or bind its objects",
@@ -124,6 +126,10 @@ def make_samples(reference_path, student_path, out_dir):
         "kernel-renamed.ipynb": renamed,
         "noisy stderr.ipynb": _insert_after_first_answer(
             reference, pairs, "import sys\nprint('W1127 05:00:00.000 1 gpu_resources.cc:119] warning', file=sys.stderr)\n"),
+        "chdir float64.ipynb": _insert_after_first_answer(
+            reference, pairs, "import os, paddle\nos.makedirs('elsewhere', exist_ok=True)\nos.chdir('elsewhere')\n"
+                              "paddle.set_default_dtype('float64')\npaddle.set_grad_enabled(False)\n"),
+        "realtime signal.ipynb": _insert_after_first_answer(reference, pairs, "import os\nos.kill(os.getpid(), 40)\n"),
         "markdown shuffled.ipynb": shuffled,
         "huge output.ipynb": huge,
         "monkeypatch.ipynb": _append_cell(student, MONKEYPATCH),

@@ -115,7 +115,7 @@ def load_tests(tests_dir):
     return [ExceptionTestFile.from_file(str(path)) for path in sorted(Path(tests_dir).glob("*.py"))]
 
 
-def run_tests(test_files, namespace, guard):
+def run_tests(test_files, namespace, settle):
     """Run every case of every test file; messages come from the exception only, never test source."""
     questions = {}
     for test_file in test_files:
@@ -136,7 +136,7 @@ def run_tests(test_files, namespace, guard):
                 where = traceback.extract_tb(error.__traceback__)[-1]
                 if where.filename.startswith("<cell"):
                     message += f"（出错位置 raised in your code: {where.name}, code cell {where.filename[6:-1]}）"
-            replaced = guard.restore()
+            replaced = settle()
             if replaced:
                 passed = False
                 message = ("[行为 behaviour] 测试运行期间你的代码替换了库函数 (your code replaced library functions "
@@ -147,8 +147,33 @@ def run_tests(test_files, namespace, guard):
     return questions
 
 
+def limit_memory(device):
+    """Cap the address space at NNDL_MEMORY_GB on the CPU. Not on a GPU: CUDA reserves large virtual
+    ranges, so there the timeout (and the machine's own limits) must do."""
+    memory_gb = os.environ.get("NNDL_MEMORY_GB")
+    if memory_gb and device == "cpu":
+        import resource
+        limit = int(float(memory_gb) * 1024 ** 3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def settler(guard, work_dir, select_device):
+    """A function that undoes what the notebook changed under the checks: replaced library objects
+    (returned by name), the working folder, Paddle's default dtype, grad mode and device."""
+    def settle():
+        replaced = guard.restore()
+        os.chdir(work_dir)
+        import paddle
+        paddle.set_default_dtype("float32")
+        paddle.set_grad_enabled(True)
+        select_device()
+        return replaced
+    return settle
+
+
 def main(notebook_path, tests_dir, result_path):
-    result_path = Path(result_path)
+    work_dir = Path.cwd()
+    notebook_path, result_path = Path(notebook_path).resolve(), Path(result_path).resolve()
     token = sys.stdin.readline().strip()
 
     def write(result):
@@ -168,19 +193,19 @@ def main(notebook_path, tests_dir, result_path):
     matplotlib.use("Agg")
     from nndl_ref.device import select_device
     from .guard import ModuleGuard, import_hidden_checks
-    select_device()
+    limit_memory(select_device())
     test_files = load_tests(tests_dir)
     import_hidden_checks()
     checks.reject_reference = True
     block_reference_imports()
-    guard = ModuleGuard()
+    settle = settler(ModuleGuard(), work_dir, select_device)
     try:
         namespace, cell_errors = execute_cells(cells)
-        replaced = guard.restore()
+        replaced = settle()
         if replaced:
             cell_errors.append({"cell": "-", "error": "已还原被你的代码替换的库函数 (restored library functions "
                                                       f"your code replaced): {', '.join(replaced[:5])}"})
-        questions = run_tests(test_files, namespace, guard)
+        questions = run_tests(test_files, namespace, settle)
     except MemoryError:
         write({"status": "memory", "reason": "超出内存限制 (MemoryError)"})
         return 0
