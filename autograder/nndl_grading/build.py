@@ -75,7 +75,8 @@ STUDENT_README = """<!-- {generated} -->
 ## 安装 (install)
 Python 3.11，然后：
 
-    pip install paddlepaddle==3.3.1 otter-grader==7.0.0 numpy pandas matplotlib scikit-learn jupyterlab
+    pip install paddlepaddle==3.3.1 otter-grader==7.0.0 numpy==2.4.6 pandas==3.1.1 matplotlib==3.11.2 \\
+        scikit-learn==1.9.1 jupyterlab
 
 ## 打开 (open)
 在本文件夹中运行 `jupyter lab {key}.ipynb`。`nndl/` 是前面章节已完成的 nndl 库（support package），

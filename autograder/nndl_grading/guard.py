@@ -11,10 +11,11 @@ student's code shares the process — the verdict is computed where the student'
 import pkgutil
 import sys
 
+from .checks import REFERENCE_PACKAGES
+
 GUARDED = ("builtins", "math", "inspect", "json", "os", "os.path", "traceback", "unittest", "numpy",
            "numpy.testing", "numpy.linalg", "paddle", "paddle.nn.functional",
            "otter.test_files", "otter.test_files.abstract_test", "otter.test_files.exception_test")
-GUARDED_PREFIXES = ("nndl_ref", "nndl_grading")
 
 
 def import_hidden_checks():
@@ -27,7 +28,7 @@ def import_hidden_checks():
 class ModuleGuard:
     def __init__(self):
         names = [n for n in GUARDED if n in sys.modules]
-        names += [n for n in sys.modules if n.startswith(GUARDED_PREFIXES)]
+        names += [n for n in sys.modules if n.startswith(REFERENCE_PACKAGES)]
         self.modules = {name: sys.modules[name] for name in names}
         self.saved = {name: dict(vars(module)) for name, module in self.modules.items()}
         # Python classes defined in those modules (their methods can be patched too)

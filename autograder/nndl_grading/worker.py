@@ -23,10 +23,9 @@ import types
 from pathlib import Path
 
 from . import checks
-from .checks import is_reference
+from .checks import REFERENCE_PACKAGES, is_reference
 
 IGNORE_TAG = "otter_ignore"
-REFERENCE_PACKAGES = ("nndl_ref", "nndl_grading")
 OTTER_PLUMBING = re.compile(
     r"^\s*(#.*|import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.(check|check_all|export)\(.*\))?\s*$")
 
