@@ -110,88 +110,45 @@ def accuracy_multiclass_column_broadcast(preds, labels):
     return paddle.mean(paddle.cast(predicted == labels.astype("int64"), "float32"))   # [N] vs [N,1] → [N,N]
 
 
-class runner_backward_after_step(ref.RunnerV2):
-    def train(self, train_set, dev_set, **kwargs):
-        best = 0
-        X, y = train_set
-        for _ in range(kwargs.get("num_epochs", 0)):
-            logits = self.model(X)
-            self.train_loss.append(self.loss_fn(logits, y).item())
-            self.train_scores.append(self.metric(logits, y).item())
-            if "w" in getattr(self.model, "grads", {}) or "W" in getattr(self.model, "grads", {}):
-                self.optimizer.step()
-            self.model.backward(y)
-            if kwargs.get("print_grads"):
-                kwargs["print_grads"](self.model)
-            dev_score, _ = self.evaluate(dev_set)
-            if dev_score > best:
-                self.save_model(kwargs.get("save_path", "best_model.pdparams"))
-                best = dev_score
+def _runner_v2_train(runner, train_set, dev_set, *, step_before_backward=False, dev_inline=False,
+                     evaluate_before_step=False, save_always=False, save_on_ties=False, **kwargs):
+    """RunnerV2.train with one known mistake switched on (all off: the reference's order)."""
+    best = 0
+    X, y = train_set
+    for _ in range(kwargs.get("num_epochs", 0)):
+        logits = runner.model(X)
+        runner.train_loss.append(runner.loss_fn(logits, y).item())
+        runner.train_scores.append(runner.metric(logits, y).item())
+        if step_before_backward and any(k in getattr(runner.model, "grads", {}) for k in ("w", "W")):
+            runner.optimizer.step()
+        runner.model.backward(y)
+        if kwargs.get("print_grads"):
+            kwargs["print_grads"](runner.model)
+        if not (step_before_backward or evaluate_before_step):
+            runner.optimizer.step()
+        if dev_inline:   # scores the dev set itself: dev_scores/dev_loss stay empty
+            dev_score = runner.metric(runner.model(dev_set[0]), dev_set[1]).item()
+        else:
+            dev_score, _ = runner.evaluate(dev_set)
+        if save_always or dev_score > best or (save_on_ties and dev_score >= best):
+            runner.save_model(kwargs.get("save_path", "best_model.pdparams"))
+        best = max(best, dev_score)
+        if evaluate_before_step:
+            runner.optimizer.step()
 
 
-class runner_no_dev_records(ref.RunnerV2):
-    """Scores the dev set inline instead of calling evaluate: dev_scores/dev_loss stay empty."""
-
-    def train(self, train_set, dev_set, **kwargs):
-        best = 0
-        X, y = train_set
-        for _ in range(kwargs.get("num_epochs", 0)):
-            logits = self.model(X)
-            self.train_loss.append(self.loss_fn(logits, y).item())
-            self.train_scores.append(self.metric(logits, y).item())
-            self.model.backward(y)
-            if kwargs.get("print_grads"):
-                kwargs["print_grads"](self.model)
-            self.optimizer.step()
-            dev_score = self.metric(self.model(dev_set[0]), dev_set[1]).item()
-            if dev_score > best:
-                self.save_model(kwargs.get("save_path", "best_model.pdparams"))
-                best = dev_score
+def _runner_v2_with(**mistake):
+    class WrongRunnerV2(ref.RunnerV2):
+        def train(self, train_set, dev_set, **kwargs):
+            _runner_v2_train(self, train_set, dev_set, **mistake, **kwargs)
+    return WrongRunnerV2
 
 
-class runner_saves_every_epoch(ref.RunnerV2):
-    def save_if_better(self, dev_score, best, save_path):
-        self.save_model(save_path)
-        return max(best, dev_score)
-
-    def train(self, train_set, dev_set, **kwargs):
-        best = 0
-        X, y = train_set
-        for _ in range(kwargs.get("num_epochs", 0)):
-            logits = self.model(X)
-            self.train_loss.append(self.loss_fn(logits, y).item())
-            self.train_scores.append(self.metric(logits, y).item())
-            self.model.backward(y)
-            if kwargs.get("print_grads"):
-                kwargs["print_grads"](self.model)
-            self.optimizer.step()
-            dev_score, _ = self.evaluate(dev_set)
-            best = self.save_if_better(dev_score, best, kwargs.get("save_path", "best_model.pdparams"))
-
-
-class runner_saves_on_ties(runner_saves_every_epoch):
-    def save_if_better(self, dev_score, best, save_path):
-        if dev_score >= best:
-            self.save_model(save_path)
-        return max(best, dev_score)
-
-
-class runner_evaluates_before_step(ref.RunnerV2):
-    def train(self, train_set, dev_set, **kwargs):
-        best = 0
-        X, y = train_set
-        for _ in range(kwargs.get("num_epochs", 0)):
-            logits = self.model(X)
-            self.train_loss.append(self.loss_fn(logits, y).item())
-            self.train_scores.append(self.metric(logits, y).item())
-            self.model.backward(y)
-            if kwargs.get("print_grads"):
-                kwargs["print_grads"](self.model)
-            dev_score, _ = self.evaluate(dev_set)
-            if dev_score > best:
-                self.save_model(kwargs.get("save_path", "best_model.pdparams"))
-                best = dev_score
-            self.optimizer.step()
+runner_backward_after_step = _runner_v2_with(step_before_backward=True)
+runner_no_dev_records = _runner_v2_with(dev_inline=True)
+runner_saves_every_epoch = _runner_v2_with(save_always=True)
+runner_saves_on_ties = _runner_v2_with(save_on_ties=True)
+runner_evaluates_before_step = _runner_v2_with(evaluate_before_step=True)
 
 
 def softmax_naive(X):
