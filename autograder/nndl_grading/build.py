@@ -101,7 +101,7 @@ version = "0.1.0"
 requires-python = ">=3.11"
 
 [tool.setuptools]
-packages = ["nndl_ref", "nndl_grading", "nndl_grading.hidden"]
+packages = ["nndl_ref", "nndl_grading", "nndl_grading.hidden", "nndl_grading.fixtures"]
 """
 
 
@@ -131,10 +131,11 @@ FINGERPRINT_FILE = "source.sha256"
 
 def source_fingerprint(chapter):
     """A hash of everything a chapter's build is made from: its grading.yml entry, its master, its
-    hidden checks, the shared checks and the reference library."""
+    hidden checks and fixtures, the shared checks, the protocol and the reference library."""
     digest = hashlib.sha256(repr(chapter).encode())
-    sources = [chapter.master, GRADING_PACKAGE / "hidden" / f"{chapter.key}.py", GRADING_PACKAGE / "checks.py",
-               *sorted(REFERENCE_PACKAGE.glob("*.py"))]
+    sources = [chapter.master, GRADING_PACKAGE / "hidden" / f"{chapter.key}.py",
+               GRADING_PACKAGE / "fixtures" / f"{chapter.key}.py", GRADING_PACKAGE / "checks.py",
+               GRADING_PACKAGE / "rpc.py", *sorted(REFERENCE_PACKAGE.glob("*.py"))]
     for path in sources:
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()

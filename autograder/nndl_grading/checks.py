@@ -6,12 +6,14 @@ they are in Chinese with English terms, and never show the reference's code.
 """
 
 import contextlib
-import inspect
 import io
 import json
 import os
 
 import numpy as np
+
+from .fixtures import paddle_linear  # noqa: F401  (re-exported: the checks' autograd oracle)
+from .rpc import describe
 
 STAGES = {
     "signature": "接口 signature",
@@ -60,7 +62,9 @@ def student_call(function, *args, what, section, stage="values", **kwargs):
     except CheckFailure:
         raise
     except Exception as error:  # the student's code crashed: report its own error, not ours
-        raise CheckFailure(stage, what, f"运行出错 {type(error).__name__}: {error}", section) from None
+        where = getattr(error, "where", "")     # set when the error comes from the student's process
+        where = f"（出错位置 {where}）" if where else ""
+        raise CheckFailure(stage, what, f"运行出错 {type(error).__name__}: {error}{where}", section) from None
 
 
 REFERENCE_PACKAGES = ("nndl_ref", "nndl_grading")
@@ -72,20 +76,21 @@ reject_reference = True
 
 def is_reference(value):
     """True if ``value`` is, or (for a class) inherits from, something defined in the reference packages."""
-    owners = inspect.getmro(value) if inspect.isclass(value) else (value,)
-    return any(str(getattr(owner, "__module__", "")).startswith(REFERENCE_PACKAGES) for owner in owners)
+    return any(origin.startswith(REFERENCE_PACKAGES) for origin in describe(value)["origins"])
 
 
 def require(env, name, section, kind="callable"):
-    """Fetch ``name`` from the student's notebook globals, or fail at the signature stage."""
+    """Fetch ``name`` from the student's notebook globals (here or in the student's process), or fail at
+    the signature stage."""
     value = env.get(name)
     if value is None:
         raise CheckFailure("signature", name, "未定义 (not defined in the notebook)", section)
     if reject_reference and is_reference(value):
         raise CheckFailure("signature", name, "不能直接使用评分用的参考实现 (must not reuse the grader's reference)", section)
-    if kind == "class" and not inspect.isclass(value):
-        raise CheckFailure("signature", name, f"应是一个类 (class)，实际是 {type(value).__name__}", section)
-    if kind == "callable" and not callable(value):
+    description = describe(value)
+    if kind == "class" and not description["isclass"]:
+        raise CheckFailure("signature", name, f"应是一个类 (class)，实际是 {description['type']}", section)
+    if kind == "callable" and not description["callable"]:
         raise CheckFailure("signature", name, "应是可调用的函数 (callable)", section)
     return value
 
@@ -216,24 +221,3 @@ def require_tensor(value, what, section):
     if not isinstance(value, paddle.Tensor):
         got = "None（是否漏写了 return？）" if value is None else type(value).__name__
         raise CheckFailure("shape", what, f"应返回 paddle.Tensor，实际是 {got}", section)
-
-
-def paddle_linear(W, b):
-    """A ``paddle.nn.Linear`` holding exactly W [in, out] and b [out] (or [1, out]) as float32 parameters: an
-    autograd oracle with copied weights that draws nothing from Paddle's RNG.
-
-    ``nn.Linear`` takes its parameters' dtype from ``paddle.get_default_dtype()``, which a notebook may
-    have changed (``paddle.set_default_dtype("float64")``); the layer is built with float32 as the
-    default and the caller's default is restored, so the oracle never depends on it.
-    """
-    import paddle
-    W, b = np.asarray(W, dtype=np.float32), np.asarray(b, dtype=np.float32).reshape(-1)
-    assign = paddle.nn.initializer.Assign
-    previous = paddle.get_default_dtype()
-    paddle.set_default_dtype("float32")
-    try:
-        linear = paddle.nn.Linear(W.shape[0], W.shape[1], weight_attr=paddle.ParamAttr(initializer=assign(W)),
-                                  bias_attr=paddle.ParamAttr(initializer=assign(b)))
-    finally:
-        paddle.set_default_dtype(previous)
-    return linear

@@ -156,6 +156,8 @@ def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests
         return failed("timeout", f"超过 {limits.timeout:g} 秒仍未完成 (no result after {limits.timeout:g} s)")
     if result is None:
         return failed(*_crash_reason(process.returncode, log_text))
+    if result["status"] == "student_ended":
+        return failed(*_crash_reason(result["returncode"], log_text))
     if result["status"] != "ok":
         return failed(result["status"], result["reason"])
     scores = dict(zero)

@@ -1,14 +1,12 @@
 """Hidden checks of chapter 1: broadcasting (§1.2.5.4) and the scalar operators (§1.3.1)."""
 
-import contextlib
 import math
 
 import numpy as np
 import paddle
-import paddle.tensor.manipulation
-import paddle.tensor.math
 
-from ..checks import CheckFailure, check_close, numeric_vjp, require, student_call, substituted
+from ..checks import CheckFailure, check_close, numeric_vjp, require, student_call
+from ..rpc import build
 
 
 def _broadcast_cases(rng, count=30):
@@ -28,67 +26,38 @@ def _broadcast_cases(rng, count=30):
 _FORBIDDEN_MESSAGE = "本题不能调用 paddle.broadcast_shape / numpy.broadcast_shapes"
 
 
-def _forbidden_broadcast_functions():
-    """{(module, attribute): original} for the library helpers that compute a broadcast shape."""
-    originals = {"broadcast_shape": paddle.broadcast_shape, "broadcast_shapes": np.broadcast_shapes,
-                 "broadcast": np.broadcast}
-    places = [(paddle, "broadcast_shape"), (paddle.tensor, "broadcast_shape"),
-              (paddle.tensor.math, "broadcast_shape"), (paddle.tensor.manipulation, "broadcast_shape"),
-              (np, "broadcast_shapes"), (np, "broadcast")]
-    return {(module, name): originals[name] for module, name in places
-            if getattr(module, name, None) is originals[name]}
-
-
-@contextlib.contextmanager
-def _broadcast_helpers_forbidden(env, calls):
-    """While the block runs, the library helpers raise a behaviour-stage ``CheckFailure`` and record the call
-    in ``calls`` (so a student's own ``try/except`` cannot hide it); so do names of the notebook bound
-    to them (``from paddle import broadcast_shape as bs``). Everything is restored afterwards."""
-    places = _forbidden_broadcast_functions()
-    originals = set(map(id, places.values()))
-
-    def forbidden(*args, **kwargs):
-        calls.append(args)
-        raise CheckFailure("behaviour", "broadcast_shape", _FORBIDDEN_MESSAGE, "1.2.5.4")
-
-    aliases = {name: forbidden for name, value in env.items() if id(value) in originals}
-    try:
-        for module, name in places:
-            setattr(module, name, forbidden)
-        with substituted(env, **aliases):
-            yield
-    finally:
-        for (module, name), original in places.items():
-            setattr(module, name, original)
-
-
 def check_broadcast_shape(env):
+    """The rule of §1.2.5.4 on 30 shape pairs, about half of them not broadcastable, with the library's
+    broadcast helpers banned (in the student's process) while the student's function runs."""
     broadcast_shape = require(env, "broadcast_shape", "1.2.5.4")
-    if broadcast_shape in _forbidden_broadcast_functions().values():
-        raise CheckFailure("behaviour", "broadcast_shape", _FORBIDDEN_MESSAGE, "1.2.5.4")
     cases = []
     for shape_x, shape_y in _broadcast_cases(np.random.default_rng(101)):
-        try:   # expected values first: the library helpers are forbidden while the student's code runs
+        try:
             expected = list(paddle.broadcast_shape(shape_x, shape_y))
         except ValueError:
             expected = None
         cases.append((shape_x, shape_y, expected))
-    calls = []
-    with _broadcast_helpers_forbidden(env, calls):
+    ban = build(env, "nndl_grading.fixtures.ch01.BroadcastHelpersBanned", broadcast_shape)
+    if ban.is_helper:
+        raise CheckFailure("behaviour", "broadcast_shape", _FORBIDDEN_MESSAGE, "1.2.5.4")
+    ban.start()
+    try:
         for shape_x, shape_y, expected in cases:
-            _check_broadcast_case(broadcast_shape, shape_x, shape_y, expected, calls)
+            _check_broadcast_case(broadcast_shape, shape_x, shape_y, expected, ban)
+    finally:
+        ban.stop()
 
 
-def _check_broadcast_case(broadcast_shape, shape_x, shape_y, expected, calls):
+def _check_broadcast_case(broadcast_shape, shape_x, shape_y, expected, ban):
     what = f"broadcast_shape({shape_x}, {shape_y})"
     raised = False
     try:
         result = broadcast_shape(shape_x, shape_y)
     except NotImplementedError:
         raise CheckFailure("values", what, "尚未实现 (raises NotImplementedError)", "1.2.5.4") from None
-    except Exception as error:  # CheckFailure included: a forbidden call is reported just below
+    except Exception as error:  # a forbidden call is reported just below
         raised, result = True, error
-    if calls:
+    if ban.calls:
         raise CheckFailure("behaviour", what, _FORBIDDEN_MESSAGE, "1.2.5.4")
     if expected is None:
         if not raised:

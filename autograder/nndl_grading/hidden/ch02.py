@@ -7,6 +7,7 @@ import numpy as np
 
 from ..checks import (CheckFailure, as_tensor, check_close, check_shape, float32_exact, rel_error, require,
                       student_call, tolerances)
+from ..rpc import build
 from nndl_ref.ch02 import Linear as ReferenceLinear
 from nndl_ref.ch02 import mean_squared_error as reference_mse
 from nndl_ref.ch02 import optimizer_lsm as reference_lsm
@@ -76,7 +77,7 @@ def _ridge_with_free_bias(X, y, reg_lambda):
 
 def _fit(env, X, y, reg_lambda):
     optimizer_lsm = require(env, "optimizer_lsm", "2.2.4")
-    model = ReferenceLinear(X.shape[1])
+    model = build(env, "nndl_grading.fixtures.ch02.LinearParameters", X.shape[1])
     returned = student_call(optimizer_lsm, model, as_tensor(X), as_tensor(y), reg_lambda,
                             what=f"optimizer_lsm(reg_lambda={reg_lambda})", section="2.2.4")
     if returned is not model:

@@ -19,6 +19,8 @@ from nndl_ref import ch03 as ref
 from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, np_log_softmax,
                       np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads, require_tensor,
                       student_call, substituted)
+from ..fixtures.ch03 import ParamModel
+from ..rpc import build
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -113,14 +115,6 @@ def check_model_lr_backward(env):
                     "gradients")
 
 
-class _ParamModel:
-    """The interface an optimizer sees: ``params`` and ``grads`` dicts of tensors."""
-
-    def __init__(self, params):
-        self.params = {key: as_tensor(value) for key, value in params.items()}
-        self.grads = {}
-
-
 def check_optimizer_gd_step(env):
     """Eqs. (3.8)–(3.9): every params[key] ← params[key] − init_lr·grads[key], shapes kept, two steps."""
     Optimizer_GD = require(env, "Optimizer_GD", "3.1.4.3", kind="class")
@@ -129,7 +123,7 @@ def check_optimizer_gd_step(env):
     start = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=(2,)), "w": rng.normal(size=(3, 1)),
              "bias": rng.normal(size=(1,))}
     for lr in (0.3, 0.05):
-        model, reference_model = _ParamModel(start), _ParamModel(start)
+        model, reference_model = build(env, "nndl_grading.fixtures.ch03.ParamModel", start), ParamModel(start)
         optimizer = student_call(Optimizer_GD, init_lr=lr, model=model, what=f"Optimizer_GD(init_lr={lr}, model)",
                                  section=section, stage="signature")
         reference = ref.Optimizer_GD(init_lr=lr, model=reference_model)
@@ -199,31 +193,31 @@ class _ScriptedModel:
     """Records what RunnerV2.train does. ``params['w']`` counts the optimizer steps; outputs carry it."""
 
     def __init__(self, events):
-        self.events = events
+        self._events = events          # evidence lives in private attributes, out of the student's reach
         self.params = {"w": as_tensor([0.0])}
         self.grads = {}
-        self.backward_labels = []
+        self._backward_labels = []
 
     def __call__(self, X):
         return self.forward(X)
 
     def forward(self, X):
         n = X.shape[0]
-        self.events.append("forward_train" if n == _N_TRAIN else "forward_dev" if n == _N_DEV else "forward_other")
+        self._events.append("forward_train" if n == _N_TRAIN else "forward_dev" if n == _N_DEV else "forward_other")
         return paddle.full([n, 1], float(self.params["w"].item()), dtype="float32")
 
     def backward(self, labels):
-        self.events.append("backward")
-        self.backward_labels.append(labels)
+        self._events.append("backward")
+        self._backward_labels.append(labels)
         self.grads["w"] = as_tensor([1.0])
 
 
 class _CountingOptimizer:
     def __init__(self, model, events):
-        self.model, self.events, self.init_lr = model, events, 1.0
+        self.model, self._events, self.init_lr = model, events, 1.0
 
     def step(self):
-        self.events.append("step")
+        self._events.append("step")
         self.model.params["w"] = self.model.params["w"] + 1.0   # a new tensor, as Optimizer_GD does
 
 
@@ -287,7 +281,7 @@ def check_runner_v2_train_records(env):
             raise CheckFailure("behaviour", f"RunnerV2.train 第 {epoch} 回合",
                                "顺序应为：训练集前向 → 记录损失与指标 → model.backward(y) → print_grads → "
                                f"optimizer.step() → evaluate(dev_set)；实际调用顺序 {seq}", section)
-    for labels in model.backward_labels:
+    for labels in model._backward_labels:
         check_close(labels, train[1], "传给 model.backward 的标签", section, stage="behaviour")
     expected = {
         "train_loss": [1.0 / (1.0 + e) for e in range(4)],
@@ -315,7 +309,7 @@ def check_runner_v2_saves_best(env):
         if not os.path.exists(save_path):
             raise CheckFailure("behaviour", "RunnerV2.train", "验证集指标提升时应调用 self.save_model(save_path)",
                                section)
-        saved = paddle.load(save_path)
+        saved = build(env, "paddle.load", save_path)
     steps = float(np.asarray(saved["w"]).reshape(-1)[0]) if isinstance(saved, dict) and "w" in saved else None
     if steps != 2.0:
         raise CheckFailure("behaviour", "RunnerV2.train 保存的模型",
@@ -351,7 +345,8 @@ def check_runner_v2_tiny_training(env):
                                       section=section, stage="signature")
                 save_path = os.path.join(folder, f"{len(runners)}.pdparams")
                 _train(runner, list(train), list(dev), num_epochs=3, log_epochs=1, save_path=save_path)
-                saved = paddle.load(save_path) if os.path.exists(save_path) else None
+                load = paddle.load if runner_class is ref.RunnerV2 else lambda path: build(env, "paddle.load", path)
+                saved = load(save_path) if os.path.exists(save_path) else None
                 runners.append((runner, saved))
         (student, student_saved), (reference, reference_saved) = runners
         what = f"RunnerV2.train（{'Model_LR' if classes == 2 else 'Model_SR'}，3 个回合）"

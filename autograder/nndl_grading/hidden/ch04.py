@@ -7,7 +7,9 @@ independent numpy forward, as vector–Jacobian products with a random upstream 
 networks with copied weights (never ``binary_cross_entropy_with_logits``, whose gradient is wrong at
 logit 0). Components of other questions a check needs (``Linear``/``Logistic`` inside ``Model_MLP_L2``,
 the metric inside ``RunnerV3``) are the reference's or scripted fakes while the check runs. The RunnerV3
-checks use a 2→3 linear model and at most four optimizer steps: nothing is trained.
+checks use a 2→3 linear model and at most four optimizer steps: nothing is trained. Their model, optimizer,
+loss, recorders and DataLoaders are fixtures (``fixtures/ch04.py``) built where the student's code runs, so
+its ``loss.backward()`` reaches them; the reference ``Accuracy`` stays here and is called back.
 """
 
 import os
@@ -22,6 +24,7 @@ from nndl_ref import ch04 as ref
 from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, np_log_softmax,
                       np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads, require_tensor,
                       student_call, substituted)
+from ..rpc import build
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -82,11 +85,11 @@ class _RecordingModel:
     """Stands in for the network: records every gradient that the loss passes to ``backward``."""
 
     def __init__(self):
-        self.received = []
+        self._received = []
         self.layers = []
 
     def backward(self, grads):
-        self.received.append(grads)
+        self._received.append(grads)
 
 
 def _bce_backward_case(BinaryCrossEntropyLoss, p, labels, what):
@@ -96,11 +99,11 @@ def _bce_backward_case(BinaryCrossEntropyLoss, p, labels, what):
                            stage="signature")
     student_call(loss_fn, as_tensor(p), labels, what=f"{what} 的 forward", section="4.2.4.2")
     student_call(loss_fn.backward, what=what, section="4.2.4.2", stage="gradients")
-    if len(model.received) != 1:
+    if len(model._received) != 1:
         raise CheckFailure("behaviour", what,
                            f"backward() 应调用一次 self.model.backward(∂R/∂ŷ) 把梯度传给模型，实际调用了 "
-                           f"{len(model.received)} 次", "4.2.4.2")
-    grad = model.received[0]
+                           f"{len(model._received)} 次", "4.2.4.2")
+    grad = model._received[0]
     require_tensor(grad, f"{what} 传给 model.backward 的梯度", "4.2.4.2")
     check_shape(grad, p.shape, f"{what} 传给 model.backward 的梯度（形状与 predicts 相同）", "4.2.4.2",
                 squeezable=False)
@@ -133,7 +136,7 @@ def check_bce_backward(env):
         reference = ref.BinaryCrossEntropyLoss(reference_model)
         reference(as_tensor(p), as_tensor(y))
         reference.backward()
-        check_close(grad, reference_model.received[0], what, "4.2.4.2", "gradients")
+        check_close(grad, reference_model._received[0], what, "4.2.4.2", "gradients")
         predicts = paddle.to_tensor(p.astype("float32"), stop_gradient=False)
         F.binary_cross_entropy(predicts, as_tensor(y)).backward()
         check_close(grad, predicts.grad, f"{what}（与飞桨自动微分 autograd）", "4.2.4.2", "gradients")
@@ -164,10 +167,10 @@ def check_bce_backward_labels(env):
                  stage="behaviour")
     student_call(loss_fn.backward, what="BinaryCrossEntropyLoss.backward（两次 forward 之后）", section="4.2.4.2",
                  stage="behaviour")
-    if len(model.received) != 1:
+    if len(model._received) != 1:
         raise CheckFailure("behaviour", "BinaryCrossEntropyLoss.backward",
                            "每次 backward() 应恰好调用一次 self.model.backward", "4.2.4.2")
-    check_close(model.received[0], closed, "BinaryCrossEntropyLoss.backward（应使用最近一次 forward 的 ŷ 和 y）",
+    check_close(model._received[0], closed, "BinaryCrossEntropyLoss.backward（应使用最近一次 forward 的 ŷ 和 y）",
                 "4.2.4.2", "behaviour")
 
 
@@ -554,98 +557,29 @@ _TRAIN_SIZES, _DEV_SIZES = (4, 2), (3, 3)
 _W0, _B0 = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6]]), np.array([0.05, -0.1, 0.0])
 
 
-class _ProbeModel(paddle.nn.Layer):
-    """A 2→3 linear model that records every forward: (grad enabled?, training mode?, steps done, X)."""
-
-    def __init__(self, log):
-        super().__init__()
-        self.fc = paddle_linear(_W0, _B0)
-        self.log = log
-
-    def forward(self, X):
-        self.log.forwards.append((paddle.is_grad_enabled(), self.training, self.log.steps_done, X.numpy().copy()))
-        return self.fc(X)
-
-
-def _grad_copy(model):
-    grad = model.fc.weight.grad
-    return None if grad is None else grad.numpy().copy()
-
-
-class _Log:
-    def __init__(self):
-        self.forwards, self.losses, self.steps, self.clears, self.prints = [], [], [], [], []
-        self.snapshots = {}
-
-    @property
-    def steps_done(self):
-        return len(self.steps)
-
-
-class _RecordingLoss:
-    """loss = mean(logits): its gradient w.r.t. the weight of each batch is known in closed form."""
-
-    def __init__(self, log):
-        self.log = log
-
-    def __call__(self, logits, labels):
-        loss = paddle.mean(logits)
-        self.log.losses.append((paddle.is_grad_enabled(), self.log.steps_done, float(loss.item())))
-        return loss
-
-
-class _RecordingSGD:
-    """Plain SGD that records the weight gradient it sees at every step; clears by ``clear_grad``."""
-
-    def __init__(self, model, log, lr=0.1):
-        self.inner = paddle.optimizer.SGD(learning_rate=lr, parameters=model.parameters())
-        self.model, self.log = model, log
-
-    def step(self):
-        grad = self.model.fc.weight.grad
-        self.log.steps.append(None if grad is None else grad.numpy().copy())
-        self.inner.step()
-
-    def clear_grad(self, *args, **kwargs):
-        self.log.clears.append(self.log.steps_done)
-        self.inner.clear_grad(*args, **kwargs)
-
-
-class _ScriptedMetric:
-    """Dev score = ``script[steps done]``; snapshots the model's weights at every accumulate()."""
-
-    def __init__(self, model, log, script):
-        self.model, self.log, self.script = model, log, script
-        self.count = 0
-
-    def reset(self):
-        self.count = 0
-
-    def update(self, outputs, labels):
-        self.count += int(outputs.shape[0])
-
-    def accumulate(self):
-        self.log.snapshots[self.log.steps_done] = self.model.fc.weight.numpy().copy()
-        return self.script.get(self.log.steps_done, -1.0)
-
-    def name(self):
-        return "Scripted"
-
-
 def _batches(sizes, seed):
     rng = np.random.default_rng(seed)
     return [(as_tensor(rng.normal(size=(size, 2))), as_tensor(rng.integers(0, 3, size=size), "int64"))
             for size in sizes]
 
 
+def _probe(env, script=None):
+    """A ``RunnerProbe`` (fixtures/ch04.py) of the 2→3 model W0, b0, built where the student's code runs."""
+    return build(env, "nndl_grading.fixtures.ch04.RunnerProbe", _W0, _B0, script)
+
+
 def _scripted_runner(env, script):
     RunnerV3 = require(env, "RunnerV3", _SECTION_V3, kind="class")
-    log = _Log()
-    model = _ProbeModel(log)
-    runner = student_call(RunnerV3, model, _RecordingSGD(model, log), _RecordingLoss(log),
-                          _ScriptedMetric(model, log, script), what="RunnerV3(model, optimizer, loss_fn, metric)",
-                          section=_SECTION_V3, stage="signature")
-    return runner, model, log
+    probe = _probe(env, script)
+    runner = student_call(RunnerV3, probe.model, probe.optimizer, probe.loss_fn, probe.metric,
+                          what="RunnerV3(model, optimizer, loss_fn, metric)", section=_SECTION_V3, stage="signature")
+    return runner, probe
+
+
+def _load_saved(env, save_path):
+    """The file the student's code saved, loaded where that code runs (never unpickled here)."""
+    return student_call(build, env, "paddle.load", save_path, what="paddle.load(save_path)", section=_SECTION_V3,
+                        stage="behaviour")
 
 
 def _train(runner, *args, **kwargs):
@@ -674,28 +608,28 @@ def check_runner_v3_train_records(env):
     custom_print_log(runner) → step → gradients cleared; evaluation at step 2 and at the LAST step 3;
     train_step_losses, train_epoch_losses and dev_losses record what the loss returned."""
     section = _SECTION_V3
-    runner, model, log = _scripted_runner(env, {3: 0.5, 4: 0.75})
-    printed = []
+    runner, probe = _scripted_runner(env, {3: 0.5, 4: 0.75})
     train, dev = _batches(_TRAIN_SIZES, 420), _batches(_DEV_SIZES, 421)
     with tempfile.TemporaryDirectory() as folder:
         _train(runner, train, dev, num_epochs=2, log_steps=1, eval_steps=2,
-               save_path=os.path.join(folder, "best.pdparams"),
-               custom_print_log=lambda r: printed.append((r is runner, log.steps_done, _grad_copy(model))))
+               save_path=os.path.join(folder, "best.pdparams"), custom_print_log=probe.print_log(runner))
+    log, printed = probe.log, probe.printed
+    forwards, losses, grads = log.forwards, log.losses, log.steps
     what = "RunnerV3.train(num_epochs=2, eval_steps=2)，训练集 2 个批次"
-    if log.steps_done != 4:
-        raise CheckFailure("behaviour", what, f"应调用 optimizer.step() 4 次（每个批次一次），实际 {log.steps_done} 次",
+    if len(grads) != 4:
+        raise CheckFailure("behaviour", what, f"应调用 optimizer.step() 4 次（每个批次一次），实际 {len(grads)} 次",
                            section)
-    train_forwards = [f for f in log.forwards if f[0]]
+    train_forwards = [f for f in forwards if f[0]]
     if len(train_forwards) != 4 or not all(f[1] for f in train_forwards):
         raise CheckFailure("behaviour", what, "每个训练批次应前向一次，且模型处于训练模式：evaluate 之后要调用 "
                            "self.model.train()", section)
     logged_after_backward = len(printed) == 4 and all(
         p[2] is not None and grad is not None and np.allclose(p[2], grad, rtol=1e-5, atol=1e-9)
-        for p, grad in zip(printed, log.steps))
+        for p, grad in zip(printed, grads))
     if [p[1] for p in printed] != [0, 1, 2, 3] or not all(p[0] for p in printed) or not logged_after_backward:
         raise CheckFailure("behaviour", what, "每一步应在 loss.backward() 之后、optimizer.step() 之前调用一次 "
                            "custom_print_log(self)（传入 runner 本身）", section)
-    for step, grad in enumerate(log.steps):
+    for step, grad in enumerate(grads):
         X = train_forwards[step][3]
         expected = np.repeat(X.astype(np.float64).sum(axis=0, keepdims=True).T, 3, axis=1) / (X.shape[0] * 3)
         if grad is None:
@@ -703,7 +637,7 @@ def check_runner_v3_train_records(env):
                                section)
         check_close(grad, expected, f"{what}：第 {step} 步更新时的梯度应只来自本批次（每步之后要 "
                     "optimizer.clear_grad() 清空梯度）", section, "behaviour")
-    train_losses = [value for grad_on, _, value in log.losses if grad_on]
+    train_losses = [value for grad_on, _, value in losses if grad_on]
     steps = _pairs(_require_list(runner, "train_step_losses", 4, "4 个训练步"), "runner.train_step_losses")
     if [s for s, _ in steps] != [0, 1, 2, 3]:
         raise CheckFailure("behaviour", "runner.train_step_losses", f"步数应为 0, 1, 2, 3，实际 {[s for s, _ in steps]}",
@@ -718,7 +652,7 @@ def check_runner_v3_train_records(env):
         raise CheckFailure("behaviour", "runner.dev_losses", "应在 global_step 为 eval_steps 的倍数（0 除外）和最后一步"
                            f"评价，这里是第 2、3 步；实际 {[s for s, _ in dev]}", section)
     dev_losses = {}
-    for grad_on, done, value in log.losses:
+    for grad_on, done, value in losses:
         if not grad_on:
             dev_losses.setdefault(done, []).append(value)
     if sorted(dev_losses) != [3, 4]:
@@ -734,22 +668,23 @@ def check_runner_v3_saves_best(env):
     """Dev scores 0.5, 0.8, 0.8 at steps 1, 2, 3: the model is saved at steps 1 and 2 only (strictly
     better than the best so far, starting from 0), and best_score ends at 0.8."""
     section = _SECTION_V3
-    runner, model, log = _scripted_runner(env, {2: 0.5, 3: 0.8, 4: 0.8})
+    runner, probe = _scripted_runner(env, {2: 0.5, 3: 0.8, 4: 0.8})
     train, dev = _batches(_TRAIN_SIZES, 422), _batches(_DEV_SIZES, 423)
     with tempfile.TemporaryDirectory() as folder:
         save_path = os.path.join(folder, "best.pdparams")
         _train(runner, train, dev, num_epochs=2, log_steps=0, eval_steps=1, save_path=save_path)
         if not os.path.exists(save_path):
             raise CheckFailure("behaviour", "RunnerV3.train", "验证集指标变好时应调用 self.save_model(save_path)", section)
-        saved = paddle.load(save_path)
-    if sorted(log.snapshots) != [2, 3, 4]:
+        saved = _load_saved(env, save_path)
+    snapshots = probe.log.snapshots
+    if sorted(snapshots) != [2, 3, 4]:
         raise CheckFailure("behaviour", "RunnerV3.train(num_epochs=2, eval_steps=1)",
                            "4 个训练步应在第 1、2、3 步之后各评价一次", section)
     weight = next((value for key, value in saved.items() if key.endswith("weight")), None) \
         if isinstance(saved, dict) else None
     if weight is None:
         raise CheckFailure("behaviour", "RunnerV3.train 保存的模型", "应保存 model.state_dict()", section)
-    if np.max(np.abs(np.asarray(weight) - log.snapshots[3])) > 1e-6:
+    if np.max(np.abs(np.asarray(weight) - snapshots[3])) > 1e-6:
         raise CheckFailure("behaviour", "RunnerV3.train 保存的模型",
                            "验证集得分依次为 0.5、0.8、0.8，保存的应是得分第一次达到 0.8（第 2 步）时的模型；"
                            "只在严格变好 (>) 时保存，得分持平时不保存", section)
@@ -762,25 +697,24 @@ def check_runner_v3_evaluate(env):
     (metric.accumulate(), mean batch loss) and records (global_step or −1, loss) and the score."""
     RunnerV3 = require(env, "RunnerV3", "4.5.4.2", kind="class")
     section = _SECTION_V3
-    log = _Log()
-    model = _ProbeModel(log)
+    probe = _probe(env)
     metric = ref.Accuracy()
-    runner = student_call(RunnerV3, model, _RecordingSGD(model, log), F.cross_entropy, metric,
+    runner = student_call(RunnerV3, probe.model, probe.optimizer, probe.loss_fn, metric,
                           what="RunnerV3(model, optimizer, loss_fn, metric)", section=section, stage="signature")
     W, b = float32_exact(_W0), float32_exact(_B0)
     for sizes, seed, step in (((3, 3, 3), 424, None), ((4, 4, 1), 425, 7)):
         loader = _batches(sizes, seed)
         metric.reset()
         metric.update(as_tensor(np.zeros((5, 3))), as_tensor([1, 1, 1, 1, 1], "int64"))   # stale counts
-        model.train()
+        probe.model.train()
         kwargs = {} if step is None else {"global_step": step}
         what = f"RunnerV3.evaluate（批大小 {'/'.join(map(str, sizes))}{'' if step is None else f'，global_step={step}'}）"
         result = quietly(runner.evaluate, loader, what=what, section=section, **kwargs)
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise CheckFailure("signature", what, "应返回 (dev_score, dev_loss)", section)
         score, loss = (as_float(v, what, section) for v in result)
-        forwards = log.forwards[-len(sizes):]
-        if len(log.forwards) < len(sizes) or any(training for _, training, _, _ in forwards):
+        forwards = probe.log.forwards
+        if len(forwards) < len(sizes) or any(training for _, training, _, _ in forwards[-len(sizes):]):
             raise CheckFailure("behaviour", what, "评价时应先调用 self.model.eval()，并对每个批次前向一次", section)
         X = np.vstack([float32_exact(x.numpy()) for x, _ in loader])
         y = np.concatenate([t.numpy() for _, t in loader])
@@ -844,19 +778,16 @@ def check_runner_v3_tiny_training(env):
     X, y, X_dev, y_dev = _tiny_classification(426)
     W, b, lr = np.array([[0.3, -0.2, 0.1], [-0.4, 0.25, 0.05]]), np.array([0.1, 0.0, -0.1]), 0.5
     losses, evaluations, oracle = _plain_sgd_loop(W, b, X, y, X_dev, y_dev, lr, 3, eval_at=(2, 3))
-    train_loader = paddle.io.DataLoader(paddle.io.TensorDataset([paddle.to_tensor(X), paddle.to_tensor(y)]),
-                                        batch_size=3, shuffle=False)
-    dev_loader = paddle.io.DataLoader(paddle.io.TensorDataset([paddle.to_tensor(X_dev), paddle.to_tensor(y_dev)]),
-                                      batch_size=6, shuffle=False)
-    model = paddle_linear(W, b)
-    optimizer = paddle.optimizer.SGD(learning_rate=lr, parameters=model.parameters())
-    runner = student_call(RunnerV3, model, optimizer, F.cross_entropy, ref.Accuracy(is_logist=True),
+    tiny = build(env, "nndl_grading.fixtures.ch04.TinyTraining", W, b, lr, X, y, X_dev, y_dev, 3)
+    model = tiny.model
+    runner = student_call(RunnerV3, model, tiny.optimizer, tiny.loss_fn, ref.Accuracy(is_logist=True),
                           what="RunnerV3(model, optimizer, loss_fn, metric)", section=section, stage="signature")
     what = "RunnerV3.train（1 个回合，批大小 3/3/3/1，eval_steps=2）"
     with tempfile.TemporaryDirectory() as folder:
         save_path = os.path.join(folder, "best.pdparams")
-        _train(runner, train_loader, dev_loader, num_epochs=1, log_steps=1, eval_steps=2, save_path=save_path)
-        saved = paddle.load(save_path) if os.path.exists(save_path) else None
+        _train(runner, tiny.train_loader, tiny.dev_loader, num_epochs=1, log_steps=1, eval_steps=2,
+               save_path=save_path)
+        saved = _load_saved(env, save_path) if os.path.exists(save_path) else None
     steps = _pairs(_require_list(runner, "train_step_losses", 4, "4 个训练步"), "runner.train_step_losses")
     check_close([v for _, v in steps], losses, f"{what} 的 train_step_losses", section, "behaviour")
     check_close(model.weight, oracle.weight, f"{what} 结束时的权重（与普通的 SGD 循环相比）", section, "behaviour")

@@ -1,0 +1,160 @@
+"""The student's side of grading: run the notebook's code cells, then answer the verdict's requests.
+
+    python -m nndl_grading.probe SUBMISSION.ipynb READ_FD WRITE_FD
+
+Started by the grading worker (``worker.py``) with the CPU memory limit; it never sees the tests, the
+checks or the reference. Code cells run in order into one namespace, skipping experiment cells (tag
+``otter_ignore``) and otter's own plumbing (``grader = otter.Notebook(...)``, ``grader.check(...)``),
+so neither the notebook's file name nor its kernel matters; a cell that raises is recorded and the next
+cell still runs, as in a notebook. Then it serves requests (``rpc.py``) until the worker closes it,
+with the student's printing discarded, and after every test case it puts back the working folder and
+Paddle's default dtype, grad mode and device.
+"""
+
+import builtins
+import importlib.abc
+import json
+import os
+import re
+import resource
+import sys
+from pathlib import Path
+
+from . import fixtures
+from .rpc import ProtocolError, Session
+
+IGNORE_TAG = "otter_ignore"
+OTTER_PLUMBING = re.compile(
+    r"^\s*(#.*|import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.(check|check_all|export)\(.*\))?\s*$")
+KIT_MODULES = ("nndl_ref", "nndl_grading")
+SERVING_MODULES = ("nndl_grading", "nndl_grading.rpc", "nndl_grading.probe")
+
+
+def _serving(name):
+    """The modules the student's side keeps: the protocol, this module and the fixtures."""
+    return name in SERVING_MODULES or name.startswith("nndl_grading.fixtures")
+
+
+def is_plumbing(source):
+    """True for cells that only set up or call otter's student-side checker."""
+    return all(OTTER_PLUMBING.match(line) for line in source.splitlines())
+
+
+def _transform(source):
+    """IPython syntax (``%matplotlib``, ``!pip``) to plain Python; magics then do nothing."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    return TransformerManager().transform_cell(source)
+
+
+class _NoMagics:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def execute_cells(cells):
+    """Run the graded code cells; return (namespace, list of cell errors). MemoryError propagates."""
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoMagics}
+    errors = []
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        tags = cell.get("metadata", {}).get("tags", [])
+        if IGNORE_TAG in tags or is_plumbing(source):
+            continue
+        try:
+            exec(compile(_transform(source), f"<cell {index}>", "exec"), namespace)
+        except BaseException as error:  # SystemExit, KeyboardInterrupt too: a cell never ends the grading
+            if isinstance(error, MemoryError):
+                raise
+            errors.append({"cell": index, "error": f"{type(error).__name__}: {error}"[:500]})
+    return namespace, errors
+
+
+class _KitBlocker(importlib.abc.MetaPathFinder):
+    """Refuses to import the reference and the grader's other modules into the student's process."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in KIT_MODULES and not _serving(name):
+            raise ImportError(f"评分时不能导入 {name} (the grader's reference is not available to submissions)")
+        return None
+
+
+def hide_kit():
+    """Unload every kit module the student's side does not need and refuse to import them again. (The
+    kit's files stay readable on disk: only an operating-system sandbox keeps code from reading them.)"""
+    for name in list(sys.modules):
+        if name.split(".")[0] in KIT_MODULES and not _serving(name):
+            del sys.modules[name]
+    sys.meta_path.insert(0, _KitBlocker())
+
+
+def limit_memory(device):
+    """Cap the address space at NNDL_MEMORY_GB on the CPU. Not on a GPU: CUDA reserves large virtual
+    ranges, so there the timeout (and the machine's own limits) must do."""
+    memory_gb = os.environ.get("NNDL_MEMORY_GB")
+    if memory_gb and device == "cpu":
+        limit = int(float(memory_gb) * 1024 ** 3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def settler(work_dir, select_device):
+    """A function that undoes what the notebook changed under the tests: the working folder, Paddle's
+    default dtype, grad mode and device."""
+    def settle():
+        import paddle
+        os.chdir(work_dir)
+        paddle.set_default_dtype("float32")
+        paddle.set_grad_enabled(True)
+        select_device()
+    return settle
+
+
+def peak_mb():
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def serve(session, settle):
+    """Answer requests until ``close``; the student's printing while tests run is discarded."""
+    sys.stdout = open(os.devnull, "w")
+    while True:
+        message = session.receive()
+        if message.get("op") == "close":
+            session.post({"reply": peak_mb()})
+            return
+        session.post(session.answer(message))
+        if message.get("op") == "release":
+            settle()
+
+
+def main(notebook_path, read_fd, write_fd):
+    session = Session("student").connect_pipes(int(read_fd), int(write_fd))
+    cells = json.loads(Path(notebook_path).read_text(encoding="utf-8"))["cells"]
+    import matplotlib
+    matplotlib.use("Agg")
+    from nndl_ref.device import select_device
+    limit_memory(select_device())
+    fixtures.import_all()
+    hide_kit()
+    settle = settler(Path.cwd(), select_device)
+    try:
+        namespace, cell_errors = execute_cells(cells)
+    except MemoryError:
+        session.post({"ready": {"status": "memory"}})
+        return 0
+    settle()
+    session.namespace = namespace
+    session.post({"ready": {"status": "ok", "cell_errors": cell_errors}})
+    try:
+        serve(session, settle)
+    except ProtocolError:   # the worker went away
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
