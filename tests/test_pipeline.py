@@ -97,10 +97,11 @@ def test_every_sample_gets_one_row_with_the_expected_status(graded_class):
     assert status["crash.ipynb"] == "crashed"
     assert status["not a notebook.ipynb"] == "error"
     assert status["memory hog.ipynb"] == "memory"
-    assert status["fake result.ipynb"] == "crashed"
+    for forged in ("fake result.ipynb", "steals token.ipynb", "kills grader.ipynb"):
+        assert status[forged] == "crashed", forged
     assert status["realtime signal.ipynb"] == "crashed" and "signal 40" in rows["realtime signal.ipynb"]["status"]
     failing = ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb", "fake result.ipynb",
-               "realtime signal.ipynb")
+               "realtime signal.ipynb", "steals token.ipynb", "kills grader.ipynb")
     ok = [name for name in SAMPLES if name not in failing]
     assert all(status[name] == "ok" for name in ok), status
 
@@ -112,24 +113,37 @@ def test_sample_scores(graded_class):
                  "huge output.ipynb", "chdir float64.ipynb"):
         assert total(full) == 14 and rows[full]["possible"] == "14", full
     for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb",
-                 "monkeypatch.ipynb", "fake result.ipynb", "imports reference.ipynb", "realtime signal.ipynb"):
+                 "monkeypatch.ipynb", "fake result.ipynb", "imports reference.ipynb", "realtime signal.ipynb",
+                 "patches while called.ipynb", "steals token.ipynb", "kills grader.ipynb"):
         assert total(zero) == 0, zero
     assert 0 < total("partial.ipynb") < 14
     assert rows["missing function.ipynb"]["q5_runner_v1"] == "0" and total("missing function.ipynb") == 11
     assert rows["语法错误 syntax error.ipynb"]["q1_linear"] == "0"
 
 
-def test_monkeypatching_is_undone_and_reported(graded_class):
+def test_monkeypatching_cannot_reach_the_checks(graded_class):
+    """The checks run in another process: patched numpy in the student's process changes nothing, and
+    the checks' modules are not even loaded there (the notebook printed so into the log)."""
     _, out, rows = graded_class
-    assert float(rows["monkeypatch.ipynb"]["total"]) == 0
-    feedback = (out / "ch02" / "feedback" / "monkeypatch.md").read_text(encoding="utf-8")
-    assert "restored library functions" in feedback and "test_case.call_func" in feedback
+    for name in ("monkeypatch.ipynb", "patches while called.ipynb"):
+        assert float(rows[name]["total"]) == 0, name
+        feedback = (out / "ch02" / "feedback" / name.replace(".ipynb", ".md")).read_text(encoding="utf-8")
+        assert "尚未实现" in feedback, name
+    assert "checks loaded in this process: []" in (out / "ch02" / "feedback" / "monkeypatch.md").read_text(
+        encoding="utf-8")
+
+
+def test_the_grader_process_cannot_be_read(graded_class):
+    """The verdict process is not dumpable: its memory and files are closed to the student's process."""
+    _, out, _ = graded_class
+    feedback = (out / "ch02" / "feedback" / "steals token.md").read_text(encoding="utf-8")
+    assert "/mem refused" in feedback and "/fd/0 refused" in feedback
 
 
 def test_importing_the_reference_is_refused(graded_class):
     _, out, _ = graded_class
     feedback = (out / "ch02" / "feedback" / "imports reference.md").read_text(encoding="utf-8")
-    assert "must not reuse the grader's reference" in feedback
+    assert "the grader's reference is not available to submissions" in feedback
 
 
 def test_feedback_files_name_the_stage_and_section_but_no_test_source(graded_class):

@@ -27,27 +27,67 @@ SAMPLES = {
     "huge output.ipynb": "ok, full marks (10 MB of saved output and 2 MB printed while grading)",
     "chdir float64.ipynb": "ok, full marks (the notebook changes folder and Paddle's default dtype)",
     "realtime signal.ipynb": "crashed (killed by a real-time signal)",
-    "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, otter's test_case and the checks to pass",
+    "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, builtins and otter's test_case to pass",
+    "patches while called.ipynb": "ok, zero: stubs that patch numpy only while the tests call them",
     "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
-    "imports reference.ipynb": "ok, zero: stubs that import the grader's reference or bind its objects",
+    "steals token.ipynb": "crashed, zero: stubs that read the grader's memory for the token, then forge a result",
+    "kills grader.ipynb": "crashed, zero: stubs that kill the grading process",
+    "imports reference.ipynb": "ok, zero: stubs that import the grader's reference or look for it in sys.modules",
 }
 
-MONKEYPATCH = """import numpy, numpy.testing, sys
+MONKEYPATCH = """import builtins, numpy, numpy.testing, sys
 numpy.allclose = lambda *args, **kwargs: True
 numpy.testing.assert_allclose = lambda *args, **kwargs: None
 numpy.max = lambda *args, **kwargs: 0.0
-checks = sys.modules["nndl_grading.checks"]   # `import nndl_grading` is refused, sys.modules is not
-checks.check_close = lambda *args, **kwargs: None
-checks.student_call = lambda function, *args, **kwargs: None
-sys.modules["otter.test_files.exception_test"].test_case.call_func = lambda self, env: None
+builtins.abs = lambda value: 0
+loaded = [name for name in ("nndl_grading.checks", "otter.test_files.exception_test") if name in sys.modules]
+raise RuntimeError(f"checks loaded in this process: {loaded}")   # reported as a cell error in the feedback
 """
 
-IMPORT_REFERENCE = """try:
-    from nndl_ref.{key} import *  # refused while grading
-except ImportError as error:
-    print(error)
-import sys
-for module in [m for name, m in list(sys.modules.items()) if name.startswith("nndl_ref.ch")]:
+# Beat the old in-process design: patch numpy only while a graded function runs, so that nothing is
+# left to find between test cases.
+PATCHES_WHILE_CALLED = """import functools, numpy, types
+def _cheat(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        saved = numpy.allclose, numpy.max, numpy.abs
+        numpy.allclose, numpy.max, numpy.abs = (lambda *a, **k: True), (lambda *a, **k: 0.0), (lambda x: 0 * x)
+        try:
+            return function(*args, **kwargs)
+        except NotImplementedError:
+            return None
+        finally:
+            numpy.allclose, numpy.max, numpy.abs = saved
+    return wrapper
+for _name, _value in list(globals().items()):
+    if isinstance(_value, types.FunctionType) and _value.__module__ == "__main__" and not _name.startswith("_"):
+        globals()[_name] = _cheat(_value)
+    elif isinstance(_value, type) and _value.__module__ == "__main__":
+        for _attribute, _method in list(vars(_value).items()):
+            if isinstance(_method, types.FunctionType):
+                setattr(_value, _attribute, _cheat(_method))
+"""
+
+STEALS_TOKEN = """import json, os, re
+token = None
+for path in (f"/proc/{os.getppid()}/mem", f"/proc/{os.getppid()}/fd/0", f"/proc/{os.getppid()}/environ"):
+    try:
+        with open(path, "rb") as handle:
+            found = re.search(rb"[0-9a-f]{32}", handle.read(1 << 20))
+            token = token or (found and found.group().decode())
+    except OSError as error:
+        print(path, "refused:", error, flush=True)
+questions = {q: [{"name": q, "hidden": False, "points": 100, "passed": True, "message": ""}] for q in QUESTIONS}
+with open("result.json", "w") as handle:
+    json.dump({"status": "ok", "cell_errors": [], "questions": questions, "token": token}, handle)
+os._exit(0)
+"""
+
+IMPORT_REFERENCE = """from nndl_ref.{key} import *  # refused while grading: a cell error in the feedback
+"""
+
+FIND_REFERENCE = """import sys
+for module in [m for name, m in list(sys.modules.items()) if name.startswith(("nndl_ref", "nndl_grading.hidden"))]:
     globals().update({{k: v for k, v in vars(module).items() if not k.startswith("_")}})
 """
 
@@ -112,6 +152,7 @@ def make_samples(reference_path, student_path, out_dir):
     shuffled["cells"].insert(markdown[0], copy.deepcopy(shuffled["cells"][markdown[-1]]))
     del shuffled["cells"][markdown[1] + 1]
     shuffled["cells"][0], shuffled["cells"][1] = shuffled["cells"][1], shuffled["cells"][0]
+    questions = f"QUESTIONS = {sorted(reference['metadata']['otter']['tests'])!r}\n"
     huge = _insert_after_first_answer(reference, pairs, "print('x' * 2_000_000)\n")
     huge["cells"][pairs[0][0] + 1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "y" * 10_000_000}]
     notebooks = {
@@ -133,9 +174,12 @@ def make_samples(reference_path, student_path, out_dir):
         "markdown shuffled.ipynb": shuffled,
         "huge output.ipynb": huge,
         "monkeypatch.ipynb": _append_cell(student, MONKEYPATCH),
-        "imports reference.ipynb": _append_cell(student, IMPORT_REFERENCE.format(key=reference["metadata"]["otter"]["assignment_name"])),
-        "fake result.ipynb": _append_cell(
-            student, f"QUESTIONS = {sorted(reference['metadata']['otter']['tests'])!r}\n" + FAKE_RESULT),
+        "imports reference.ipynb": _append_cell(_append_cell(
+            student, IMPORT_REFERENCE.format(key=reference["metadata"]["otter"]["assignment_name"])), FIND_REFERENCE),
+        "fake result.ipynb": _append_cell(student, questions + FAKE_RESULT),
+        "steals token.ipynb": _append_cell(student, questions + STEALS_TOKEN),
+        "patches while called.ipynb": _append_cell(student, PATCHES_WHILE_CALLED),
+        "kills grader.ipynb": _append_cell(student, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"),
     }
     for name, notebook in notebooks.items():
         (out_dir / name).write_text(json.dumps(notebook, ensure_ascii=False, indent=1), encoding="utf-8")
