@@ -80,7 +80,7 @@ class _KitBlocker(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in KIT_MODULES and not _serving(name):
-            raise ImportError(f"评分时不能导入 {name} (the grader's reference is not available to submissions)")
+            raise ImportError("评分时不能导入评分程序的模块 (the grader's modules are not available to submissions)")
         return None
 
 

@@ -30,7 +30,7 @@ SAMPLES = {
     "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, builtins and otter's test_case to pass",
     "patches while called.ipynb": "ok, zero: stubs that patch numpy only while the tests call them",
     "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
-    "steals token.ipynb": "crashed, zero: stubs that read the grader's memory for the token, then forge a result",
+    "steals token.ipynb": "crashed, zero: stubs that look for the token in the grader's /proc files, then forge a result",
     "kills grader.ipynb": "crashed, zero: stubs that kill the grading process",
     "imports reference.ipynb": "ok, zero: stubs that import the grader's reference or look for it in sys.modules",
 }
