@@ -93,9 +93,14 @@ def hide_kit():
     sys.meta_path.insert(0, _KitBlocker())
 
 
-def limit_memory(device):
-    """Cap the address space at NNDL_MEMORY_GB on the CPU. Not on a GPU: CUDA reserves large virtual
-    ranges, so there the timeout (and the machine's own limits) must do."""
+MAX_FILE_BYTES = 256 * 2 ** 20
+
+
+def limit_resources(device):
+    """Cap the size of any file the notebook writes (its printed output included) at 256 MiB, and the
+    address space at NNDL_MEMORY_GB on the CPU. Not on a GPU: CUDA reserves large virtual ranges, so
+    there the timeout (and the machine's own limits) must do."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     memory_gb = os.environ.get("NNDL_MEMORY_GB")
     if memory_gb and device == "cpu":
         limit = int(float(memory_gb) * 1024 ** 3)
@@ -137,7 +142,7 @@ def main(notebook_path, read_fd, write_fd):
     import matplotlib
     matplotlib.use("Agg")
     from nndl_ref.device import select_device
-    limit_memory(select_device())
+    limit_resources(select_device())
     fixtures.import_all()
     hide_kit()
     settle = settler(Path.cwd(), select_device)

@@ -6,7 +6,8 @@ the notebook does can change how its outputs are judged.
 
 Values cross by value: None, bools, numbers, strings, tuples, numpy arrays and scalars, Paddle tensors,
 and lists and dicts (copied, with their items encoded the same way; a change made to the copy through
-item assignment or ``append`` is also made to the original). Everything else — functions, classes,
+item assignment or ``append`` is also made to the original; a change the owner makes later is not seen
+by an earlier copy, so checks read such attributes again after calling the student's code). Everything else — functions, classes,
 objects — crosses by reference: the other side holds a ``Remote`` proxy, and calling it or reading or
 setting an attribute or item is a request. Requests nest, so the student's code can call back an object
 a check handed it (a recording model, the reference ``Accuracy``), and an object sent back to its owner
@@ -312,6 +313,8 @@ class Session:
         except ProtocolError:
             raise
         except BaseException as error:   # SystemExit and KeyboardInterrupt of student code are answers too
+            if self.guarded and not isinstance(error, Exception):
+                raise                     # ... but Ctrl-C in the grader stops the grader
             where = ""
             for frame in traceback.extract_tb(error.__traceback__):
                 if frame.filename.startswith("<cell"):
