@@ -27,7 +27,7 @@ SAMPLES = {
     "huge output.ipynb": "ok, full marks (10 MB of saved output and 2 MB printed while grading)",
     "chdir float64.ipynb": "ok, full marks (the notebook changes folder and Paddle's default dtype)",
     "realtime signal.ipynb": "crashed (killed by a real-time signal)",
-    "monkeypatch.ipynb": "ok, zero: stubs that patch numpy, builtins and otter's test_case to pass",
+    "monkeypatch.ipynb": "ok, zero: stubs that patch numpy and builtins to pass",
     "patches while called.ipynb": "ok, zero: stubs that patch numpy only while the tests call them",
     "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
     "steals token.ipynb": "crashed, zero: stubs that look for the token in the grader's /proc files, then forge a result",
