@@ -206,3 +206,11 @@ def test_single_files_keep_their_folder_and_regrading_one_keeps_the_others(grade
     with open(single / "ch02" / "grades.csv", newline="", encoding="utf-8") as handle:
         assert sorted(row["submission"] for row in csv.DictReader(handle)) == ["alice/ch02.ipynb", "bob/ch02.ipynb"]
     assert len(list((single / "ch02").glob("grades.*.csv"))) == 1   # the previous CSV, kept
+
+
+def test_cell_errors_from_the_students_side_are_cut_to_what_the_feedback_shows():
+    from nndl_grading.worker import _cell_errors
+    reported = [{"cell": 3, "error": "x" * 10_000}] * 80 + ["not a dict"]
+    kept = _cell_errors(reported)
+    assert len(kept) == 50 and kept[0] == {"cell": "3", "error": "x" * 500}
+    assert _cell_errors({"cell": 1}) == [] and _cell_errors(None) == []

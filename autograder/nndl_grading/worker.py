@@ -154,7 +154,7 @@ def main(notebook_path, tests_dir, result_path):
             write({"status": "student_ended", "returncode": _wait(student),
                    "reason": f"学生代码的进程意外结束或违反协议 (the student's process ended or broke the protocol): {error}"[:300]})
             return 0
-        cell_errors = [e for e in ready.get("cell_errors", []) if isinstance(e, dict)]
+        cell_errors = _cell_errors(ready.get("cell_errors"))
         write({"status": "ok", "cell_errors": cell_errors, "questions": questions,
                "peak_mb": max(_peak_mb(), float(student_peak) if isinstance(student_peak, (int, float)) else 0.0)})
         return 0
@@ -162,6 +162,14 @@ def main(notebook_path, tests_dir, result_path):
         if student.poll() is None:
             student.kill()
         student.wait()
+
+
+def _cell_errors(reported, limit=50):
+    """The student's side's list of cells that raised, reduced to what the feedback shows."""
+    if not isinstance(reported, list):
+        return []
+    return [{"cell": str(e.get("cell"))[:10], "error": str(e.get("error"))[:500]}
+            for e in reported[:limit] if isinstance(e, dict)]
 
 
 def _wait(process, timeout=10):
