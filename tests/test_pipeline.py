@@ -97,11 +97,11 @@ def test_every_sample_gets_one_row_with_the_expected_status(graded_class):
     assert status["crash.ipynb"] == "crashed"
     assert status["not a notebook.ipynb"] == "error"
     assert status["memory hog.ipynb"] == "memory"
-    for forged in ("fake result.ipynb", "steals token.ipynb", "kills grader.ipynb"):
+    for forged in ("fake result.ipynb", "snoops on grader.ipynb", "kills grader.ipynb"):
         assert status[forged] == "crashed", forged
     assert status["realtime signal.ipynb"] == "crashed" and "signal 40" in rows["realtime signal.ipynb"]["status"]
     failing = ("looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb", "fake result.ipynb",
-               "realtime signal.ipynb", "steals token.ipynb", "kills grader.ipynb")
+               "realtime signal.ipynb", "snoops on grader.ipynb", "kills grader.ipynb")
     ok = [name for name in SAMPLES if name not in failing]
     assert all(status[name] == "ok" for name in ok), status
 
@@ -114,7 +114,7 @@ def test_sample_scores(graded_class):
         assert total(full) == 14 and rows[full]["possible"] == "14", full
     for zero in ("untouched stub.ipynb", "looping.ipynb", "crash.ipynb", "not a notebook.ipynb", "memory hog.ipynb",
                  "monkeypatch.ipynb", "fake result.ipynb", "imports reference.ipynb", "realtime signal.ipynb",
-                 "patches while called.ipynb", "steals token.ipynb", "kills grader.ipynb"):
+                 "patches while called.ipynb", "snoops on grader.ipynb", "kills grader.ipynb"):
         assert total(zero) == 0, zero
     assert 0 < total("partial.ipynb") < 14
     assert rows["missing function.ipynb"]["q5_runner_v1"] == "0" and total("missing function.ipynb") == 11
@@ -140,7 +140,7 @@ def test_the_grading_worker_is_not_dumpable():
 def test_importing_the_reference_is_refused(graded_class):
     _, out, _ = graded_class
     feedback = (out / "ch02" / "feedback" / "imports reference.md").read_text(encoding="utf-8")
-    assert "the grader's modules are not available to submissions" in feedback
+    assert "reference import failed: ModuleNotFoundError" in feedback
 
 
 def test_feedback_files_name_the_stage_and_section_but_no_test_source(graded_class):

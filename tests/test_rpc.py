@@ -152,8 +152,47 @@ def test_objects_handed_over_expire_after_the_test_case():
 
 
 def test_the_verdict_uses_its_own_modules_for_the_students_module_names():
-    _, env = loopback_pair(student_namespace())
-    assert env["np"] is np and env.get("missing", "default") == "default" and "Counter" in env
+    fake_numpy = type("FakeNumpy", (), {"allclose": staticmethod(lambda *args, **kwargs: True)})()
+    _, env = loopback_pair({**student_namespace(), "np": fake_numpy, "F": None})
+    assert env["np"] is np and env.get("F") is paddle.nn.functional
+    assert env.get("missing", "default") == "default" and "Counter" in env
+
+
+def test_what_the_verdict_hands_over_is_a_plain_copy():
+    """A check's own inputs cannot be changed by the student's code it passes them to."""
+    _, env = loopback_pair({"spoil": lambda values, table: (values.append(float("nan")), table.clear())})
+    values, table = [1.0, 2.0], {"w": 1.0}
+    env["spoil"](values, table)
+    assert values == [1.0, 2.0] and table == {"w": 1.0}
+
+
+def test_every_in_place_change_of_a_copy_reaches_the_original_and_copies_pickle_plainly():
+    import copy
+    import pickle
+    owner = {"params": {"w": 1.0}, "layers": ["fc1"]}
+    _, env = loopback_pair({"owner": lambda: owner_object})
+    owner_object = type("Owner", (), owner)()
+    params, layers = env["owner"]().params, env["owner"]().layers
+    params.setdefault("b", 0.5)
+    params |= {"c": 2.0}
+    layers.insert(0, "input")
+    layers += ["fc2"]
+    assert owner_object.params == {"w": 1.0, "b": 0.5, "c": 2.0}
+    assert owner_object.layers == ["input", "fc1", "fc2"]
+    assert type(copy.deepcopy(params)) is dict and pickle.loads(pickle.dumps(layers)) == ["input", "fc1", "fc2"]
+
+
+def test_a_students_subclass_of_a_builtin_error_is_still_that_error():
+    class ShapeError(ValueError):
+        pass
+
+    def refuse():
+        raise ShapeError("cannot broadcast")
+
+    _, env = loopback_pair({"refuse": refuse})
+    with pytest.raises(ValueError, match="cannot broadcast") as raised:
+        env["refuse"]()
+    assert type(raised.value).__name__ == "ShapeError"
 
 
 def test_build_runs_where_the_student_code_runs_and_only_allowed_constructors():

@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -81,13 +80,23 @@ def _crash_reason(returncode, log):
                        "可能调用了 os._exit 或 sys.exit")
 
 
-def _read_result(path, token):
-    """The worker's result, or None if there is none or it does not carry this run's token."""
+RESULT_LIMIT = 64 * 2 ** 20
+
+
+def _parse_result(raw):
+    """The worker's result from its private pipe, or None if it sent none (it died) or nonsense."""
     try:
-        result = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        result = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
         return None
-    return result if isinstance(result, dict) and result.get("token") == token else None
+    return result if isinstance(result, dict) and "status" in result else None
+
+
+def _drain(fd, chunks):
+    """Read the result pipe to its end (in a thread, so that a large result never blocks the worker)."""
+    with os.fdopen(fd, "rb") as channel:
+        while sum(map(len, chunks)) <= RESULT_LIMIT and (chunk := channel.read(1 << 16)):
+            chunks.append(chunk)
 
 
 def grade_notebook(chapter, notebook, limits=None, device=None, submission=None, bundle=None, tests_dir=None):
@@ -116,21 +125,27 @@ def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests
                 shutil.copy(item, work / item.name)
         shutil.copy(notebook, work / "submission.ipynb")
         log_path = work / "output.log"
-        command = [sys.executable, "-m", "nndl_grading.worker", "submission.ipynb", str(tests_dir), "result.json"]
+        result_read, result_write = os.pipe()
+        command = [sys.executable, "-m", "nndl_grading.worker", "submission.ipynb", str(tests_dir), str(result_write)]
+        chunks = []
+        reader = threading.Thread(target=_drain, args=(result_read, chunks), daemon=True)
         with open(log_path, "wb") as log:
             with _LAUNCH_LOCK:
                 if _STOPPING.is_set():
+                    os.close(result_read)
+                    os.close(result_write)
                     raise RuntimeError("the batch was interrupted before this submission started")
-                process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT,
-                                           stdin=subprocess.PIPE, env=_grading_env(limits, device),
-                                           start_new_session=True)
+                try:
+                    process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT,
+                                               stdin=subprocess.DEVNULL, env=_grading_env(limits, device),
+                                               pass_fds=(result_write,), start_new_session=True)
+                except BaseException:
+                    os.close(result_read)
+                    raise
+                finally:
+                    os.close(result_write)
                 _RUNNING.add(process.pid)
-            token = secrets.token_hex(16)
-            try:
-                process.stdin.write(f"{token}\n".encode())
-                process.stdin.close()
-            except BrokenPipeError:   # the worker died at once; its exit status says how
-                pass
+            reader.start()
             try:
                 process.wait(timeout=limits.timeout)
                 timed_out = False
@@ -145,8 +160,8 @@ def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests
                 _RUNNING.discard(process.pid)
         raw_log = log_path.read_bytes()
         log_text = raw_log[-LOG_LIMIT:].decode("utf-8", errors="replace")
-        result_path = work / "result.json"
-        result = _read_result(result_path, token)
+        reader.join(timeout=10)
+        result = _parse_result(b"".join(chunks))
     seconds = round(time.monotonic() - started, 2)
 
     def failed(status, reason):

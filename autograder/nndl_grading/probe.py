@@ -87,11 +87,17 @@ class _KitBlocker(importlib.abc.MetaPathFinder):
 
 
 def hide_kit():
-    """Unload every kit module the student's side does not need and refuse to import them again. (The
-    kit's files stay readable on disk: only an operating-system sandbox keeps code from reading them.)"""
+    """Unload every kit module the student's side does not need, drop the import routes to the kit (its
+    editable-install finder, path entries holding it) and refuse to import it by name. The kit's files stay
+    readable on disk, so code that goes looking for them can still load them: only an operating-system
+    sandbox prevents that."""
     for name in list(sys.modules):
         if name.split(".")[0] in KIT_MODULES and not _serving(name):
             del sys.modules[name]
+    sys.meta_path[:] = [finder for finder in sys.meta_path
+                        if not str(getattr(finder, "__module__", "")).startswith("__editable__")]
+    sys.path[:] = [entry for entry in sys.path
+                   if not any(os.path.isdir(os.path.join(entry or ".", kit)) for kit in KIT_MODULES)]
     sys.meta_path.insert(0, _KitBlocker())
 
 

@@ -6,15 +6,16 @@ the notebook does can change how its outputs are judged.
 
 Values cross by value: None, bools, numbers, strings, tuples, numpy arrays and scalars, Paddle tensors,
 and lists and dicts (copied, with their items encoded the same way; a change made to the copy through
-item assignment or ``append`` is also made to the original; a change the owner makes later is not seen
+item assignment, ``append`` or any other in-place change is also made to the original — except for what
+the verdict hands over in its own requests, which are plain copies; a change the owner makes later is not seen
 by an earlier copy, so checks read such attributes again after calling the student's code). Everything else — functions, classes,
 objects — crosses by reference: the other side holds a ``Remote`` proxy, and calling it or reading or
 setting an attribute or item is a request. Requests nest, so the student's code can call back an object
 a check handed it (a recording model, the reference ``Accuracy``), and an object sent back to its owner
 is the original again (``returned is model`` holds).
 
-The verdict side trusts nothing it receives: messages are length-prefixed JSON (never pickle), arrays
-only of numeric dtypes and of bounded total size; the student may only use objects the verdict exported
+The verdict side trusts nothing it receives: messages are length-prefixed JSON (never pickle) of bounded
+size, arrays only of numeric dtypes; the student may only use objects the verdict exported
 during the current test case, only through names that do not start with ``_``, and may not set
 attributes of classes, functions or modules. Exported objects and proxies are dropped after every case.
 
@@ -37,9 +38,10 @@ import numpy as np
 
 MAX_MESSAGE_BYTES = 256 * 2 ** 20
 MAX_DEPTH = 32
-# Modules that the verdict side takes from its own imports when the student's namespace holds them
-# (the public tests ask for ``np``, ``paddle``, ``os``, ``math``): never the student's, perhaps patched, copy.
-OWN_MODULES = ("numpy", "math", "os", "os.path", "paddle", "paddle.nn", "paddle.nn.functional")
+# Names the public tests ask for that always mean the verdict's own modules, whatever the notebook bound
+# them to: never the student's, perhaps patched or faked, copy.
+OWN_MODULES = {"np": "numpy", "numpy": "numpy", "math": "math", "os": "os", "paddle": "paddle",
+               "nn": "paddle.nn", "F": "paddle.nn.functional"}
 # What ``build`` may call on the student's side: library constructors and the kit's fixtures.
 BUILDABLE = ("paddle.", "numpy.", "nndl_grading.fixtures.")
 BUILTIN_ERRORS = {cls.__name__: cls for cls in (
@@ -59,11 +61,16 @@ class RemoteError(Exception):
 _ERROR_CLASSES = {}
 
 
-def _remote_error_class(name):
+def _remote_error_class(name, base_name):
+    """A class named like the remote exception's, derived from its nearest built-in base (``except
+    ValueError`` still catches a student's ``ValueError`` subclass), else from ``RemoteError``."""
+    if name in BUILTIN_ERRORS:
+        return BUILTIN_ERRORS[name]
     name = name if isinstance(name, str) and name.isidentifier() else "RemoteError"
-    if name not in _ERROR_CLASSES:
-        _ERROR_CLASSES[name] = type(name, (RemoteError,), {})
-    return _ERROR_CLASSES[name]
+    base = BUILTIN_ERRORS.get(base_name, RemoteError)
+    if (name, base) not in _ERROR_CLASSES:
+        _ERROR_CLASSES[name, base] = type(name, (base,), {})
+    return _ERROR_CLASSES[name, base]
 
 
 def describe(value):
@@ -148,52 +155,36 @@ def _proxy_class(type_name):
 
 
 class _Mirrored:
-    """Mixin of the copied lists and dicts: mutations are also made to the original in the other process."""
+    """Mixin of the copied lists and dicts: after any in-place change, the whole new content is also given
+    to the original in the other process. Pickled or deep-copied, a copy is a plain list or dict."""
 
-    def _mirror(self, op, *args):
+    def _sync(self):
         session, handle = self.__dict__.get("_rpc_session"), self.__dict__.get("_rpc_handle")
-        if session is not None:
-            session.request_on(handle, op, *args)
+        if session is not None and handle is not None:
+            session.request_on(handle, "replace", self._plain())
+
+    def __reduce_ex__(self, protocol):
+        plain = self._plain()
+        return type(plain), (plain,)
 
 
-class MirroredDict(_Mirrored, dict):
-    def __setitem__(self, key, value):
-        dict.__setitem__(self, key, value)
-        self._mirror("setitem", key, value)
-
-    def __delitem__(self, key):
-        dict.__delitem__(self, key)
-        self._mirror("delitem", key)
-
-    def update(self, *args, **kwargs):
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-    def pop(self, key, *default):
-        present = key in self
-        value = dict.pop(self, key, *default)
-        if present:
-            self._mirror("delitem", key)
-        return value
+def _synced(base, names):
+    """``base``'s methods ``names``, each followed by ``_sync``."""
+    def wrap(method):
+        def synced(self, *args, **kwargs):
+            result = method(self, *args, **kwargs)
+            self._sync()
+            return result
+        synced.__name__ = method.__name__
+        return synced
+    return {name: wrap(getattr(base, name)) for name in names}
 
 
-class MirroredList(_Mirrored, list):
-    def __setitem__(self, index, value):
-        list.__setitem__(self, index, value)
-        self._mirror("setitem", index, value)
-
-    def append(self, value):
-        list.append(self, value)
-        self._mirror("call_method", "append", (value,))
-
-    def extend(self, values):
-        values = list(values)
-        list.extend(self, values)
-        self._mirror("call_method", "extend", (values,))
-
-    def clear(self):
-        list.clear(self)
-        self._mirror("call_method", "clear", ())
+MirroredDict = type("MirroredDict", (_Mirrored, dict), {"_plain": lambda self: dict(self), **_synced(dict, (
+    "__setitem__", "__delitem__", "__ior__", "clear", "pop", "popitem", "setdefault", "update"))})
+MirroredList = type("MirroredList", (_Mirrored, list), {"_plain": lambda self: list(self), **_synced(list, (
+    "__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend", "insert", "pop", "remove", "clear",
+    "sort", "reverse"))})
 
 
 def _encode_array(array):
@@ -279,7 +270,11 @@ class Session:
         return self.request_on(self._handle_of(target), op, *args)
 
     def request_on(self, handle, op, *args):
-        reply = self._exchange({"op": op, "handle": handle, "args": [self.encode(a) for a in args]})
+        # What the verdict hands over in a request is a plain copy: nothing the student's code does to it comes
+        # back (checks compute expected values from their own data).
+        mirrored = not self.guarded
+        reply = self._exchange({"op": op, "handle": handle,
+                                "args": [self.encode(a, mirrored=mirrored) for a in args]})
         if "error" in reply:
             raise self._decode_error(reply["error"])
         if "reply" not in reply:
@@ -297,7 +292,7 @@ class Session:
         if not isinstance(error, dict):
             raise ProtocolError("malformed error")
         name, message = str(error.get("type", "RemoteError")), str(error.get("message", ""))[:2000]
-        cls = BUILTIN_ERRORS.get(name) or _remote_error_class(name)
+        cls = _remote_error_class(name, str(error.get("base", "")))
         exception = cls(message)
         exception.where = str(error.get("where") or "")[:200]
         return exception
@@ -319,7 +314,9 @@ class Session:
             for frame in traceback.extract_tb(error.__traceback__):
                 if frame.filename.startswith("<cell"):
                     where = f"{frame.name}, code cell {frame.filename[6:-1]}"
-            return {"error": {"type": type(error).__name__, "message": str(error)[:2000], "where": where}}
+            base = next((c.__name__ for c in type(error).__mro__ if BUILTIN_ERRORS.get(c.__name__) is c), "")
+            return {"error": {"type": type(error).__name__, "base": base, "message": str(error)[:2000],
+                              "where": where}}
 
     def _perform(self, op, handle, args):
         if handle == 0:
@@ -330,9 +327,6 @@ class Session:
         if op == "call":
             call_args, call_kwargs = args
             return target(*call_args, **self._keywords(call_kwargs))
-        if op == "call_method":
-            name, call_args = args
-            return getattr(target, self._public(name))(*call_args)
         if op == "getattr":
             return getattr(target, self._public(args[0]))
         if op == "setattr":
@@ -347,6 +341,13 @@ class Session:
             return None
         if op == "delitem":
             del target[args[0]]
+            return None
+        if op == "replace" and isinstance(target, (list, dict)):
+            if isinstance(target, list):
+                target[:] = list(args[0])
+            else:
+                target.clear()
+                target.update(args[0])
             return None
         simple = {"len": len, "list": tuple, "contains": lambda t: args[0] in t, "bool": bool,
                   "array": np.asarray, "repr": lambda t: repr(t)[:300]}
@@ -393,18 +394,18 @@ class Session:
         self._proxies.clear()
 
     # ---------------------------------------------------------------- encoding
-    def encode(self, value, depth=0):
+    def encode(self, value, depth=0, mirrored=True):
         if depth > MAX_DEPTH:
             raise ValueError("数据嵌套过深 (nested too deeply)")
         if value is None or type(value) in (bool, int, float, str):
             return value
         if isinstance(value, np.generic):
             return {"$": "scalar", **_encode_array(np.asarray(value))}
-        if isinstance(value, (bool, int, float, str)) and not isinstance(value, type):
+        if isinstance(value, (bool, int, float, str)):
             base = next(t for t in (bool, int, float, str) if isinstance(value, t))
             return base(value)
         if type(value) is tuple:
-            return {"$": "tuple", "items": [self.encode(v, depth + 1) for v in value]}
+            return {"$": "tuple", "items": [self.encode(v, depth + 1, mirrored) for v in value]}
         if isinstance(value, np.ndarray):
             return {"$": "array", **_encode_array(value)}
         if _is_tensor(value):
@@ -414,11 +415,10 @@ class Session:
         if isinstance(value, _Mirrored) and value.__dict__.get("_rpc_session") is self:
             return {"$": "ref", "owner": "peer", "id": value.__dict__["_rpc_handle"]}
         if type(value) in (dict, list, collections.OrderedDict) or isinstance(value, _Mirrored):
-            handle = self._export(value)
             kind = "dict" if isinstance(value, dict) else "list"
-            items = ([[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()]
-                     if kind == "dict" else [self.encode(v, depth + 1) for v in value])
-            return {"$": kind, "id": handle, "items": items}
+            items = ([[self.encode(k, depth + 1, mirrored), self.encode(v, depth + 1, mirrored)]
+                      for k, v in value.items()] if kind == "dict" else [self.encode(v, depth + 1, mirrored) for v in value])
+            return {"$": kind, "id": self._export(value) if mirrored else None, "items": items}
         if self.guarded and isinstance(value, types.ModuleType):
             raise TypeError("评分程序不向学生代码提供模块 (modules are not handed to the student's code)")
         return {"$": "ref", "owner": "sender", "id": self._export(value), "describe": describe(value)}
@@ -455,13 +455,15 @@ class Session:
         raise ProtocolError(f"unknown value tag {tag!r}")
 
     def _decode_container(self, tag, data, depth):
+        mirrored = data["id"] is not None
         if tag == "dict":
-            copy = MirroredDict()
+            copy = MirroredDict() if mirrored else {}
             for key, value in data["items"]:
                 dict.__setitem__(copy, self.decode(key, depth + 1), self.decode(value, depth + 1))
         else:
-            copy = MirroredList(self.decode(v, depth + 1) for v in data["items"])
-        copy.__dict__.update(_rpc_session=self, _rpc_handle=int(data["id"]))
+            copy = (MirroredList if mirrored else list)(self.decode(v, depth + 1) for v in data["items"])
+        if mirrored:
+            copy.__dict__.update(_rpc_session=self, _rpc_handle=int(data["id"]))
         return copy
 
     def _decode_ref(self, data):
@@ -471,9 +473,6 @@ class Session:
                 raise LookupError("对象已失效 (this object belonged to an earlier test case)")
             return self._exports[handle]
         description = data["describe"]
-        if self.guarded and description.get("module") in OWN_MODULES:
-            import importlib
-            return importlib.import_module(description["module"])
         proxy = self._proxies.get(handle)
         if proxy is None:
             description = {key: description.get(key) for key in ("type", "isclass", "callable", "module", "origins")}
@@ -506,12 +505,18 @@ class RemoteNamespace:
     def __init__(self, session):
         object.__setattr__(self, "_session", session)
 
+    def _lookup(self, name):
+        if name in OWN_MODULES:
+            import importlib
+            return True, importlib.import_module(OWN_MODULES[name])
+        return self._session.call_student("ns_get", name)
+
     def get(self, name, default=None):
-        found, value = self._session.call_student("ns_get", name)
+        found, value = self._lookup(name)
         return value if found else default
 
     def __getitem__(self, name):
-        found, value = self._session.call_student("ns_get", name)
+        found, value = self._lookup(name)
         if not found:
             raise KeyError(name)
         return value
@@ -520,7 +525,7 @@ class RemoteNamespace:
         self._session.call_student("ns_set", name, value)
 
     def __contains__(self, name):
-        return self._session.call_student("ns_get", name)[0]
+        return self._lookup(name)[0]
 
     def update(self, names):
         for name, value in dict(names).items():

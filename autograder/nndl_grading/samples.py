@@ -30,7 +30,7 @@ SAMPLES = {
     "monkeypatch.ipynb": "ok, zero: stubs that patch numpy and builtins to pass",
     "patches while called.ipynb": "ok, zero: stubs that patch numpy only while the tests call them",
     "fake result.ipynb": "crashed, zero: stubs that write a full-marks result file and exit",
-    "steals token.ipynb": "crashed, zero: stubs that look for the token in the grader's /proc files, then forge a result",
+    "snoops on grader.ipynb": "crashed, zero: stubs that read the grader's /proc files, then forge a result file",
     "kills grader.ipynb": "crashed, zero: stubs that kill the grading process",
     "imports reference.ipynb": "ok, zero: stubs that import the grader's reference or look for it in sys.modules",
 }
@@ -68,22 +68,25 @@ for _name, _value in list(globals().items()):
                 setattr(_value, _attribute, _cheat(_method))
 """
 
-STEALS_TOKEN = """import json, os, re
-token = None
-for path in (f"/proc/{os.getppid()}/mem", f"/proc/{os.getppid()}/fd/0", f"/proc/{os.getppid()}/environ"):
+SNOOPS_ON_GRADER = """import json, os
+for path in (f"/proc/{os.getppid()}/mem", f"/proc/{os.getppid()}/environ"):
     try:
         with open(path, "rb") as handle:
-            found = re.search(rb"[0-9a-f]{32}", handle.read(1 << 20))
-            token = token or (found and found.group().decode())
+            print(path, "read", len(handle.read(1 << 20)), "bytes", flush=True)
     except OSError as error:
         print(path, "refused:", error, flush=True)
 questions = {q: [{"name": q, "hidden": False, "points": 100, "passed": True, "message": ""}] for q in QUESTIONS}
 with open("result.json", "w") as handle:
-    json.dump({"status": "ok", "cell_errors": [], "questions": questions, "token": token}, handle)
+    json.dump({"status": "ok", "cell_errors": [], "questions": questions}, handle)
 os._exit(0)
 """
 
-IMPORT_REFERENCE = """from nndl_ref.{key} import *  # refused while grading: a cell error in the feedback
+IMPORT_REFERENCE = """import sys
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_KitBlocker"]   # drop the import block
+try:
+    from nndl_ref.{key} import *   # still not found: the kit's import routes are gone from this process
+except ImportError as error:
+    raise RuntimeError(f"reference import failed: {{type(error).__name__}}") from None
 """
 
 FIND_REFERENCE = """import sys
@@ -177,7 +180,7 @@ def make_samples(reference_path, student_path, out_dir):
         "imports reference.ipynb": _append_cell(_append_cell(
             student, IMPORT_REFERENCE.format(key=reference["metadata"]["otter"]["assignment_name"])), FIND_REFERENCE),
         "fake result.ipynb": _append_cell(student, questions + FAKE_RESULT),
-        "steals token.ipynb": _append_cell(student, questions + STEALS_TOKEN),
+        "snoops on grader.ipynb": _append_cell(student, questions + SNOOPS_ON_GRADER),
         "patches while called.ipynb": _append_cell(student, PATCHES_WHILE_CALLED),
         "kills grader.ipynb": _append_cell(student, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"),
     }

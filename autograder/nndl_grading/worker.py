@@ -1,14 +1,14 @@
 """Grade one submission: the verdict process. The grader starts it as a child with a timeout.
 
-    python -m nndl_grading.worker SUBMISSION.ipynb TESTS_DIR RESULT.json
+    python -m nndl_grading.worker SUBMISSION.ipynb TESTS_DIR RESULT_FD
 
 It starts the student's side (``probe.py``: runs the notebook's code cells under the memory limit, then
 answers requests) and runs the chapter's otter test files (exception-based tests) here, against the
 notebook's namespace as ``rpc.RemoteNamespace``: the student's code runs in the other process and only
-its outputs come back, so nothing it does (monkeypatching numpy, otter or the checks, reading the
-reference) reaches the code that judges it. The result JSON is written atomically at the end and
-carries the token the grader sent on standard input, so a file the notebook writes is not taken as a
-result; this process is made non-dumpable, so the student's process cannot read its memory or files.
+its outputs come back, so nothing it does (monkeypatching numpy, otter or the checks) reaches the code
+that judges it. The result JSON goes to RESULT_FD, a pipe to the grader that the student's process never
+inherits; this process is made non-dumpable, so a student's process of another (non-root) user cannot
+open it through /proc either.
 """
 
 import ctypes
@@ -112,15 +112,14 @@ def _peak_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def main(notebook_path, tests_dir, result_path):
-    notebook_path, result_path = Path(notebook_path).resolve(), Path(result_path).resolve()
-    token = sys.stdin.readline().strip()
+def main(notebook_path, tests_dir, result_fd):
+    notebook_path = Path(notebook_path).resolve()
     make_undumpable()
+    limit_memory()
 
     def write(result):
-        partial = result_path.with_suffix(".partial")
-        partial.write_text(json.dumps({**result, "token": token}, ensure_ascii=False), encoding="utf-8")
-        os.replace(partial, result_path)
+        with os.fdopen(int(result_fd), "w", encoding="utf-8") as channel:
+            channel.write(json.dumps(result, ensure_ascii=False))
 
     try:
         notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
@@ -156,12 +155,29 @@ def main(notebook_path, tests_dir, result_path):
             return 0
         cell_errors = _cell_errors(ready.get("cell_errors"))
         write({"status": "ok", "cell_errors": cell_errors, "questions": questions,
-               "peak_mb": max(_peak_mb(), float(student_peak) if isinstance(student_peak, (int, float)) else 0.0)})
+               "peak_mb": max(_peak_mb(), _number(student_peak))})
         return 0
     finally:
         if student.poll() is None:
             student.kill()
         student.wait()
+
+
+def _number(reported):
+    try:
+        return float(reported) if isinstance(reported, (int, float)) else 0.0
+    except OverflowError:
+        return 0.0
+
+
+def limit_memory():
+    """The worker decodes what the student's side sends (messages of up to 256 MiB): cap its address space
+    at NNDL_MEMORY_GB too. It runs on the CPU, so the cap holds on GPU graders as well."""
+    import resource
+    memory_gb = os.environ.get("NNDL_MEMORY_GB")
+    if memory_gb:
+        limit = int(float(memory_gb) * 1024 ** 3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _cell_errors(reported, limit=50):

@@ -130,13 +130,14 @@ def check_polynomial_basis_function(env):
 
 
 class _RecordingOptimizer:
-    """Stands in for optimizer_lsm: records its call and sets known parameters."""
+    """Stands in for optimizer_lsm: records its call (privately: out of the student's reach) and sets known
+    parameters."""
 
     def __init__(self, w, b):
-        self.calls, self.w, self.b = [], w, b
+        self._calls, self.w, self.b = [], w, b
 
     def __call__(self, model, X, y, reg_lambda=0):
-        self.calls.append((model, X, y, reg_lambda))
+        self._calls.append((model, X, y, reg_lambda))
         model.params["w"], model.params["b"] = as_tensor(self.w), as_tensor(self.b)
         return model
 
@@ -154,9 +155,9 @@ def check_runner_v1_train(env):
     with tempfile.TemporaryDirectory() as model_dir:
         student_call(runner.train, (X, y), reg_lambda=0.25, model_dir=model_dir, what="RunnerV1.train",
                      section="2.5.3", stage="behaviour")
-        if len(optimizer.calls) != 1:
-            raise CheckFailure("behaviour", "RunnerV1.train", f"应调用优化器一次，实际 {len(optimizer.calls)} 次", "2.5.3")
-        called_model, called_X, called_y, called_lambda = optimizer.calls[0]
+        if len(optimizer._calls) != 1:
+            raise CheckFailure("behaviour", "RunnerV1.train", f"应调用优化器一次，实际 {len(optimizer._calls)} 次", "2.5.3")
+        called_model, called_X, called_y, called_lambda = optimizer._calls[0]
         if called_model is not model or called_lambda != 0.25:
             raise CheckFailure("behaviour", "RunnerV1.train", "应以 (self.model, X, y, reg_lambda) 调用优化器", "2.5.3")
         check_close(called_X, X, "RunnerV1.train 传给优化器的 X", "2.5.3", stage="behaviour")

@@ -16,9 +16,9 @@ import paddle.nn.functional as F
 
 from nndl_ref import ch03 as ref
 
-from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, np_log_softmax,
-                      np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads, require_tensor,
-                      student_call, substituted)
+from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, load_saved,
+                      np_log_softmax, np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads,
+                      require_tensor, student_call, substituted)
 from ..fixtures.ch03 import ParamModel
 from ..rpc import build
 
@@ -309,7 +309,7 @@ def check_runner_v2_saves_best(env):
         if not os.path.exists(save_path):
             raise CheckFailure("behaviour", "RunnerV2.train", "验证集指标提升时应调用 self.save_model(save_path)",
                                section)
-        saved = build(env, "paddle.load", save_path)
+        saved = load_saved(save_path)
     steps = float(np.asarray(saved["w"]).reshape(-1)[0]) if isinstance(saved, dict) and "w" in saved else None
     if steps != 2.0:
         raise CheckFailure("behaviour", "RunnerV2.train 保存的模型",
@@ -345,8 +345,7 @@ def check_runner_v2_tiny_training(env):
                                       section=section, stage="signature")
                 save_path = os.path.join(folder, f"{len(runners)}.pdparams")
                 _train(runner, list(train), list(dev), num_epochs=3, log_epochs=1, save_path=save_path)
-                load = paddle.load if runner_class is ref.RunnerV2 else lambda path: build(env, "paddle.load", path)
-                saved = load(save_path) if os.path.exists(save_path) else None
+                saved = load_saved(save_path)
                 runners.append((runner, saved))
         (student, student_saved), (reference, reference_saved) = runners
         what = f"RunnerV2.train（{'Model_LR' if classes == 2 else 'Model_SR'}，3 个回合）"

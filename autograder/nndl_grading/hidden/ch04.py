@@ -21,9 +21,9 @@ import paddle.nn.functional as F
 
 from nndl_ref import ch04 as ref
 
-from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, np_log_softmax,
-                      np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads, require_tensor,
-                      student_call, substituted)
+from ..checks import (CheckFailure, as_float, as_tensor, check_close, check_shape, float32_exact, load_saved,
+                      np_log_softmax, np_sigmoid, numeric_vjp, paddle_linear, quietly, require, require_grads,
+                      require_tensor, student_call, substituted)
 from ..rpc import build
 
 
@@ -515,7 +515,7 @@ def check_accuracy_streaming(env):
             reference.update(as_tensor(logits[start:start + size]), y[start:start + size])
         check_close(value, reference.accumulate(), what, section)
     student_call(metric.reset, what="Accuracy.reset", section=section, stage="behaviour")
-    if abs(_accuracy_value(metric, "reset() 之后（还没有 update）", section)) > 1e-12:
+    if not abs(_accuracy_value(metric, "reset() 之后（还没有 update）", section)) <= 1e-12:   # NaN fails too
         raise CheckFailure("behaviour", "Accuracy.accumulate", "还没有任何样本时应返回 0（教材的约定）", section)
     student_call(metric.update, as_tensor(logits[:4]), as_tensor(labels[:4], "int64"), what="Accuracy.update",
                  section=section, stage="behaviour")
@@ -576,12 +576,6 @@ def _scripted_runner(env, script):
     return runner, probe
 
 
-def _load_saved(env, save_path):
-    """The file the student's code saved, loaded where that code runs (never unpickled here)."""
-    return student_call(build, env, "paddle.load", save_path, what="paddle.load(save_path)", section=_SECTION_V3,
-                        stage="behaviour")
-
-
 def _train(runner, *args, **kwargs):
     quietly(runner.train, *args, what="RunnerV3.train", section=_SECTION_V3, stage="behaviour", **kwargs)
 
@@ -630,7 +624,7 @@ def check_runner_v3_train_records(env):
         raise CheckFailure("behaviour", what, "每一步应在 loss.backward() 之后、optimizer.step() 之前调用一次 "
                            "custom_print_log(self)（传入 runner 本身）", section)
     for step, grad in enumerate(grads):
-        X = train_forwards[step][3]
+        X = train[step % len(train)][0].numpy()        # this check's own batch, in the loader's order
         expected = np.repeat(X.astype(np.float64).sum(axis=0, keepdims=True).T, 3, axis=1) / (X.shape[0] * 3)
         if grad is None:
             raise CheckFailure("behaviour", what, f"第 {step} 步 optimizer.step() 时还没有梯度：应先 loss.backward()",
@@ -675,7 +669,7 @@ def check_runner_v3_saves_best(env):
         _train(runner, train, dev, num_epochs=2, log_steps=0, eval_steps=1, save_path=save_path)
         if not os.path.exists(save_path):
             raise CheckFailure("behaviour", "RunnerV3.train", "验证集指标变好时应调用 self.save_model(save_path)", section)
-        saved = _load_saved(env, save_path)
+        saved = load_saved(save_path)
     snapshots = probe.log.snapshots
     if sorted(snapshots) != [2, 3, 4]:
         raise CheckFailure("behaviour", "RunnerV3.train(num_epochs=2, eval_steps=1)",
@@ -684,7 +678,7 @@ def check_runner_v3_saves_best(env):
         if isinstance(saved, dict) else None
     if weight is None:
         raise CheckFailure("behaviour", "RunnerV3.train 保存的模型", "应保存 model.state_dict()", section)
-    if np.max(np.abs(np.asarray(weight) - snapshots[3])) > 1e-6:
+    if not np.max(np.abs(np.asarray(weight) - snapshots[3])) <= 1e-6:      # NaN fails too
         raise CheckFailure("behaviour", "RunnerV3.train 保存的模型",
                            "验证集得分依次为 0.5、0.8、0.8，保存的应是得分第一次达到 0.8（第 2 步）时的模型；"
                            "只在严格变好 (>) 时保存，得分持平时不保存", section)
@@ -725,7 +719,7 @@ def check_runner_v3_evaluate(env):
         batch_means = [chunk.mean() for chunk in np.split(per_sample, np.cumsum(sizes)[:-1])]
         candidates = (np.mean(batch_means), per_sample.mean())       # book: mean of batch means; weighted is fine
         errors = [abs(loss - c) / max(abs(c), 1e-12) for c in candidates]
-        if min(errors) > 1e-3:
+        if not min(errors) <= 1e-3:                                           # NaN fails too
             check_close(loss, candidates[0], f"{what} 的 dev_loss（各批次损失的平均）", section)
         record = _pairs(_require_list(runner, "dev_losses", 1 if step is None else 2, "调用 evaluate "),
                         "runner.dev_losses")
@@ -787,7 +781,7 @@ def check_runner_v3_tiny_training(env):
         save_path = os.path.join(folder, "best.pdparams")
         _train(runner, tiny.train_loader, tiny.dev_loader, num_epochs=1, log_steps=1, eval_steps=2,
                save_path=save_path)
-        saved = _load_saved(env, save_path) if os.path.exists(save_path) else None
+        saved = load_saved(save_path)
     steps = _pairs(_require_list(runner, "train_step_losses", 4, "4 个训练步"), "runner.train_step_losses")
     check_close([v for _, v in steps], losses, f"{what} 的 train_step_losses", section, "behaviour")
     check_close(model.weight, oracle.weight, f"{what} 结束时的权重（与普通的 SGD 循环相比）", section, "behaviour")
