@@ -2,7 +2,9 @@
 student notebook (zero), keep committed bundles current, and grade a class of broken submissions."""
 
 import csv
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -214,3 +216,31 @@ def test_cell_errors_from_the_students_side_are_cut_to_what_the_feedback_shows()
     kept = _cell_errors(reported)
     assert len(kept) == 50 and kept[0] == {"cell": "3", "error": "x" * 500}
     assert _cell_errors({"cell": 1}) == [] and _cell_errors(None) == []
+
+
+ESCAPE = """import ctypes, os, time
+if os.fork() == 0:                        # a child that leaves the process group and the parent-death signal
+    os.setsid()
+    ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)
+    with open({marker!r}, "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(600)
+    os._exit(0)
+time.sleep(0.5)
+{then}
+"""
+
+
+@pytest.mark.parametrize("then, status", [("", "ok"), ("while True:\n    pass", "timeout")])
+def test_processes_the_notebook_leaves_behind_are_killed(built, tmp_path, then, status):
+    marker = tmp_path / "escaped.pid"
+    notebook = json.loads((built["ch02"][1] / "reference.ipynb").read_text(encoding="utf-8"))
+    notebook["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                              "source": ESCAPE.format(marker=str(marker), then=then)})
+    path = tmp_path / "escape.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    limits = dataclasses.replace(COURSE.chapters["ch02"].limits, timeout=20)
+    outcome = _grade("ch02", built, path, limits=limits)
+    assert outcome.status.split(":")[0] == status
+    pid = int(marker.read_text())
+    assert not os.path.exists(f"/proc/{pid}"), "the escaped process is still running"

@@ -151,6 +151,7 @@ def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests
                 timed_out = False
             except subprocess.TimeoutExpired:
                 timed_out = True
+                _terminate(process)
             finally:
                 try:
                     os.killpg(process.pid, signal.SIGKILL)
@@ -181,6 +182,16 @@ def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests
             scores[question] = round(sum(c["points"] for c in cases if c["passed"]), 4)
     return Outcome(submission, "ok", scores, chapter.points, seconds, cases=result["questions"],
                    cell_errors=result["cell_errors"], log_tail=log_text, peak_mb=result.get("peak_mb", 0.0))
+
+
+def _terminate(worker, grace=5):
+    """SIGTERM first: the worker then kills every process the notebook started, including those that left
+    the process group (``worker.adopt_orphans``); the SIGKILL of the group follows."""
+    try:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=grace)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
 
 
 def _is_notebook(path):

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import types
@@ -86,6 +87,46 @@ def run_tests(test_files, namespace, session):
     return questions
 
 
+def adopt_orphans():
+    """PR_SET_CHILD_SUBREAPER: processes the notebook starts and leaves behind (even in a new session,
+    out of reach of the grader's process-group kill) become this process's children, which
+    ``kill_children`` ends when the worker finishes or the grader sends SIGTERM at the timeout."""
+    try:
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def on_sigterm_kill_children():
+    """The grader's SIGTERM at the timeout: end every child first. Set after importing Paddle, which
+    installs a SIGTERM handler of its own."""
+    signal.signal(signal.SIGTERM, lambda *_: (kill_children(), os._exit(1)))
+
+
+def kill_children():
+    """SIGKILL and reap every child of this process (the probe and any orphan it adopted), until none is
+    left. Linux only (reads /proc)."""
+    if not os.path.isdir("/proc"):
+        return
+    for _ in range(100):
+        children = []
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                children.append(int(entry.name))
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
 def make_undumpable():
     """PR_SET_DUMPABLE 0: processes of the same user (the student's) can no longer read this one's memory
     or open its files through /proc. Linux only; elsewhere a no-op."""
@@ -115,6 +156,7 @@ def _peak_mb():
 def main(notebook_path, tests_dir, result_fd):
     notebook_path = Path(notebook_path).resolve()
     make_undumpable()
+    adopt_orphans()
     limit_memory()
 
     def write(result):
@@ -132,6 +174,7 @@ def main(notebook_path, tests_dir, result_fd):
     try:
         import paddle
         paddle.set_device("cpu")    # the checks' inputs are small; only the student's code uses a GPU
+        on_sigterm_kill_children()
         test_files = load_tests(tests_dir)
         preload_checks(tests_dir)
         checks.reject_reference = True
@@ -158,9 +201,8 @@ def main(notebook_path, tests_dir, result_fd):
                "peak_mb": max(_peak_mb(), _number(student_peak))})
         return 0
     finally:
-        if student.poll() is None:
-            student.kill()
-        student.wait()
+        student.kill()
+        kill_children()
 
 
 def _number(reported):
