@@ -82,7 +82,8 @@ class _KitBlocker(importlib.abc.MetaPathFinder):
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in KIT_MODULES and not _serving(name):
-            raise ImportError("评分时不能导入评分程序的模块 (the grader's modules are not available to submissions)")
+            raise ImportError("评分时不能导入评分程序的模块 "
+                              "(the grader's modules are not available to submissions)")
         return None
 
 

@@ -5,19 +5,19 @@ the student's notebook in a second process (``probe.py``) and talks to it over t
 the notebook does can change how its outputs are judged.
 
 Values cross by value: None, bools, numbers, strings, tuples, numpy arrays and scalars, Paddle tensors,
-and lists and dicts (copied, with their items encoded the same way; a change made to the copy through
-item assignment, ``append`` or any other in-place change is also made to the original — except for what
-the verdict hands over in its own requests, which are plain copies; a change the owner makes later is not seen
-by an earlier copy, so checks read such attributes again after calling the student's code). Everything else — functions, classes,
-objects — crosses by reference: the other side holds a ``Remote`` proxy, and calling it or reading or
-setting an attribute or item is a request. Requests nest, so the student's code can call back an object
-a check handed it (a recording model, the reference ``Accuracy``), and an object sent back to its owner
-is the original again (``returned is model`` holds).
+and lists and dicts. Lists and dicts are copies whose in-place changes (item assignment, ``append``, …)
+are also made to the original — except what the verdict hands over in its own requests: plain copies,
+so the student's code cannot change a check's inputs. A change the owner makes later is not seen by an
+earlier copy, so checks read such attributes again after calling the student's code. Everything else —
+functions, classes, objects — crosses by reference: the other side holds a ``Remote`` proxy, and calling
+it or reading or setting an attribute or item is a request. Requests nest, so the student's code can
+call back an object a check handed it (a recording model, the reference ``Accuracy``), and an object
+sent back to its owner is the original again (``returned is model`` holds).
 
 The verdict side trusts nothing it receives: messages are length-prefixed JSON (never pickle) of bounded
-size, arrays only of numeric dtypes; the student may only use objects the verdict exported
-during the current test case, only through names that do not start with ``_``, and may not set
-attributes of classes, functions or modules. Exported objects and proxies are dropped after every case.
+size, arrays only of numeric dtypes; the student may only use objects the verdict exported during the
+current test case, only through names that do not start with ``_``, and may not set attributes of
+classes, functions or modules. Exported objects and proxies are dropped after every case.
 
 ``loopback_pair`` connects two sessions in one process through the same encoding, so the test suite
 runs every hidden check through proxies as well as on plain objects.
@@ -46,8 +46,8 @@ OWN_MODULES = {"np": "numpy", "numpy": "numpy", "math": "math", "os": "os", "pad
 BUILDABLE = ("paddle.", "numpy.", "nndl_grading.fixtures.")
 BUILTIN_ERRORS = {cls.__name__: cls for cls in (
     ArithmeticError, AssertionError, AttributeError, FileNotFoundError, ImportError, IndexError, KeyError,
-    LookupError, MemoryError, NameError, NotImplementedError, OSError, OverflowError, PermissionError, RecursionError,
-    RuntimeError, StopIteration, TypeError, UnboundLocalError, ValueError, ZeroDivisionError)}
+    LookupError, MemoryError, NameError, NotImplementedError, OSError, OverflowError, PermissionError,
+    RecursionError, RuntimeError, StopIteration, TypeError, UnboundLocalError, ValueError, ZeroDivisionError)}
 
 
 class ProtocolError(Exception):
@@ -191,7 +191,8 @@ def _encode_array(array):
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"只能传递数值数组 (only numeric arrays cross processes), not dtype {array.dtype}")
-    return {"dtype": array.dtype.str, "shape": list(array.shape), "data": base64.b64encode(array.tobytes(order="C")).decode()}
+    data = base64.b64encode(array.tobytes(order="C")).decode()
+    return {"dtype": array.dtype.str, "shape": list(array.shape), "data": data}
 
 
 def _decode_array(data):
@@ -332,7 +333,8 @@ class Session:
         if op == "setattr":
             if self.guarded and isinstance(target, (type, types.FunctionType, types.MethodType,
                                                     types.BuiltinFunctionType, types.ModuleType)):
-                raise TypeError("不能修改评分程序的类或函数 (the grader's classes and functions are read-only)")
+                raise TypeError("不能修改评分程序的类或函数 "
+                                "(the grader's classes and functions are read-only)")
             return setattr(target, self._public(args[0]), args[1])
         if op == "getitem":
             return target[args[0]]
@@ -378,7 +380,8 @@ class Session:
 
     def _public(self, name):
         if not isinstance(name, str) or (self.guarded and name.startswith("_")):
-            raise AttributeError(f"不能访问评分程序对象的属性 {name!r} (private attribute of the grader's object)")
+            raise AttributeError(f"不能访问评分程序对象的属性 {name!r} "
+                                 "(private attribute of the grader's object)")
         return name
 
     @staticmethod
@@ -416,8 +419,11 @@ class Session:
             return {"$": "ref", "owner": "peer", "id": value.__dict__["_rpc_handle"]}
         if type(value) in (dict, list, collections.OrderedDict) or isinstance(value, _Mirrored):
             kind = "dict" if isinstance(value, dict) else "list"
-            items = ([[self.encode(k, depth + 1, mirrored), self.encode(v, depth + 1, mirrored)]
-                      for k, v in value.items()] if kind == "dict" else [self.encode(v, depth + 1, mirrored) for v in value])
+            if kind == "dict":
+                items = [[self.encode(k, depth + 1, mirrored), self.encode(v, depth + 1, mirrored)]
+                         for k, v in value.items()]
+            else:
+                items = [self.encode(v, depth + 1, mirrored) for v in value]
             return {"$": kind, "id": self._export(value) if mirrored else None, "items": items}
         if self.guarded and isinstance(value, types.ModuleType):
             raise TypeError("评分程序不向学生代码提供模块 (modules are not handed to the student's code)")

@@ -194,7 +194,8 @@ def main(notebook_path, tests_dir, result_fd):
             if student.poll() is None:   # alive but talking nonsense
                 student.kill()
             write({"status": "student_ended", "returncode": _wait(student),
-                   "reason": f"学生代码的进程意外结束或违反协议 (the student's process ended or broke the protocol): {error}"[:300]})
+                   "reason": f"学生代码的进程意外结束或违反协议 "
+                             f"(the student's process ended or broke the protocol): {error}"[:300]})
             return 0
         cell_errors = _cell_errors(ready.get("cell_errors"))
         write({"status": "ok", "cell_errors": cell_errors, "questions": questions,
