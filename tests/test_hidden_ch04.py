@@ -294,6 +294,22 @@ class runner_evaluate_in_train_mode(ref.RunnerV3):
         return self.dev_scores[-1], self.dev_losses[-1][1]
 
 
+class runner_evaluate_nan_loss(ref.RunnerV3):
+    """Reports a NaN dev loss: a NaN must never pass a comparison."""
+
+    @paddle.no_grad()
+    def evaluate(self, dev_loader, **kwargs):
+        score, _ = super().evaluate(dev_loader, **kwargs)
+        self.dev_losses[-1] = (self.dev_losses[-1][0], float("nan"))
+        return score, float("nan")
+
+
+class runner_saves_nan_weights(ref.RunnerV3):
+    def save_model(self, save_path):
+        paddle.save({key: paddle.full_like(value, float("nan")) for key, value in self.model.state_dict().items()},
+                    save_path)
+
+
 class runner_evaluate_swapped(ref.RunnerV3):
     @paddle.no_grad()
     def evaluate(self, dev_loader, **kwargs):
@@ -336,10 +352,12 @@ WRONG_VARIANTS = {
                                       ("stays-in-eval-mode", {"RunnerV3": runner_stays_in_eval_mode}),
                                       ("custom_print_log-before-backward", {"RunnerV3": runner_logs_before_backward})],
     "check_runner_v3_saves_best": [("saves-on-ties", {"RunnerV3": runner_saves_on_ties}),
-                                   ("saves-every-evaluation", {"RunnerV3": runner_saves_every_evaluation})],
+                                   ("saves-every-evaluation", {"RunnerV3": runner_saves_every_evaluation}),
+                                   ("saves-nan-weights", {"RunnerV3": runner_saves_nan_weights})],
     "check_runner_v3_evaluate": [("no-metric.reset", {"RunnerV3": runner_evaluate_without_reset}),
                                  ("no-model.eval", {"RunnerV3": runner_evaluate_in_train_mode}),
-                                 ("returns-(loss,score)", {"RunnerV3": runner_evaluate_swapped})],
+                                 ("returns-(loss,score)", {"RunnerV3": runner_evaluate_swapped}),
+                                 ("nan-loss", {"RunnerV3": runner_evaluate_nan_loss})],
     "check_runner_v3_tiny_training": [("no-clear_grad", {"RunnerV3": runner_no_clear_grad}),
                                       ("no-eval-at-last-step", {"RunnerV3": runner_no_eval_at_last_step})],
 }

@@ -134,7 +134,7 @@ def test_monkeypatching_cannot_reach_the_checks(graded_class):
 
 def test_the_grading_worker_is_not_dumpable():
     """With PR_SET_DUMPABLE 0 a process of the same (non-root) user cannot open the worker's /proc files."""
-    probe = ("import ctypes; from nndl_grading.worker import make_undumpable; make_undumpable(); "
+    probe = ("import ctypes; from nndl_grading.processes import make_undumpable; make_undumpable(); "
              "print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))")
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "0"
 

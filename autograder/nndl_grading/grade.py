@@ -186,7 +186,7 @@ def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests
 
 def _terminate(worker, grace=5):
     """SIGTERM first: the worker then kills every process the notebook started, including those that left
-    the process group (``worker.adopt_orphans``); the SIGKILL of the group follows."""
+    the process group (``processes.adopt_orphans``); the SIGKILL of the group follows."""
     try:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=grace)

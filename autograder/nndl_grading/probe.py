@@ -12,24 +12,22 @@ Paddle's default dtype, grad mode and device.
 """
 
 import builtins
-import ctypes
 import importlib.abc
 import json
 import os
 import re
-import resource
-import signal
 import sys
 from pathlib import Path
 
 from . import fixtures
+from .processes import die_with_parent, limit_address_space, limit_file_size, peak_mb
 from .rpc import ProtocolError, Session
 
 IGNORE_TAG = "otter_ignore"
 OTTER_PLUMBING = re.compile(
     r"^\s*(#.*|import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.(check|check_all|export)\(.*\))?\s*$")
 KIT_MODULES = ("nndl_ref", "nndl_grading")
-SERVING_MODULES = ("nndl_grading", "nndl_grading.rpc", "nndl_grading.probe")
+SERVING_MODULES = ("nndl_grading", "nndl_grading.rpc", "nndl_grading.probe", "nndl_grading.processes")
 
 
 def _serving(name):
@@ -102,20 +100,6 @@ def hide_kit():
     sys.meta_path.insert(0, _KitBlocker())
 
 
-MAX_FILE_BYTES = 256 * 2 ** 20
-
-
-def limit_resources(device):
-    """Cap the size of any file the notebook writes (its printed output included) at 256 MiB, and the
-    address space at NNDL_MEMORY_GB on the CPU. Not on a GPU: CUDA reserves large virtual ranges, so
-    there the timeout (and the machine's own limits) must do."""
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
-    memory_gb = os.environ.get("NNDL_MEMORY_GB")
-    if memory_gb and device == "cpu":
-        limit = int(float(memory_gb) * 1024 ** 3)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
 def settler(work_dir, select_device):
     """A function that undoes what the notebook changed under the tests: the working folder, Paddle's
     default dtype, grad mode and device."""
@@ -126,10 +110,6 @@ def settler(work_dir, select_device):
         paddle.set_grad_enabled(True)
         select_device()
     return settle
-
-
-def peak_mb():
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def serve(session, settle):
@@ -145,22 +125,16 @@ def serve(session, settle):
             settle()
 
 
-def die_with_the_worker():
-    """PR_SET_PDEATHSIG: the kernel kills this process when the worker ends, however it ends. Linux only."""
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 def main(notebook_path, read_fd, write_fd):
-    die_with_the_worker()
+    die_with_parent()
     session = Session("student").connect_pipes(int(read_fd), int(write_fd))
     cells = json.loads(Path(notebook_path).read_text(encoding="utf-8"))["cells"]
     import matplotlib
     matplotlib.use("Agg")
     from nndl_ref.device import select_device
-    limit_resources(select_device())
+    limit_file_size()
+    if select_device() == "cpu":     # not on a GPU: CUDA reserves large virtual ranges
+        limit_address_space()
     fixtures.import_all()
     hide_kit()
     settle = settler(Path.cwd(), select_device)

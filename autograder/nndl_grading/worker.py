@@ -11,7 +11,6 @@ inherits; this process is made non-dumpable, so a student's process of another (
 open it through /proc either.
 """
 
-import ctypes
 import importlib.util
 import json
 import os
@@ -23,6 +22,7 @@ import types
 from pathlib import Path
 
 from . import checks
+from .processes import adopt_orphans, kill_children, limit_address_space, make_undumpable, peak_mb
 from .rpc import ProtocolError, RemoteNamespace, Session
 
 
@@ -87,53 +87,10 @@ def run_tests(test_files, namespace, session):
     return questions
 
 
-def adopt_orphans():
-    """PR_SET_CHILD_SUBREAPER: processes the notebook starts and leaves behind (even in a new session,
-    out of reach of the grader's process-group kill) become this process's children, which
-    ``kill_children`` ends when the worker finishes or the grader sends SIGTERM at the timeout."""
-    try:
-        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 def on_sigterm_kill_children():
     """The grader's SIGTERM at the timeout: end every child first. Set after importing Paddle, which
     installs a SIGTERM handler of its own."""
     signal.signal(signal.SIGTERM, lambda *_: (kill_children(), os._exit(1)))
-
-
-def kill_children():
-    """SIGKILL and reap every child of this process (the probe and any orphan it adopted), until none is
-    left. Linux only (reads /proc)."""
-    if not os.path.isdir("/proc"):
-        return
-    for _ in range(100):
-        children = []
-        for entry in Path("/proc").iterdir():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
-                children.append(int(entry.name))
-        if not children:
-            return
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-
-
-def make_undumpable():
-    """PR_SET_DUMPABLE 0: processes of the same user (the student's) can no longer read this one's memory
-    or open its files through /proc. Linux only; elsewhere a no-op."""
-    try:
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def start_student(notebook_path):
@@ -148,16 +105,11 @@ def start_student(notebook_path):
     return process, Session("verdict").connect_pipes(from_student_read, to_student_write)
 
 
-def _peak_mb():
-    import resource
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 def main(notebook_path, tests_dir, result_fd):
     notebook_path = Path(notebook_path).resolve()
     make_undumpable()
     adopt_orphans()
-    limit_memory()
+    limit_address_space()   # it decodes what the student's side sends; on the CPU, so also on GPU graders
 
     def write(result):
         with os.fdopen(int(result_fd), "w", encoding="utf-8") as channel:
@@ -199,7 +151,7 @@ def main(notebook_path, tests_dir, result_fd):
             return 0
         cell_errors = _cell_errors(ready.get("cell_errors"))
         write({"status": "ok", "cell_errors": cell_errors, "questions": questions,
-               "peak_mb": max(_peak_mb(), _number(student_peak))})
+               "peak_mb": max(peak_mb(), _number(student_peak))})
         return 0
     finally:
         student.kill()
@@ -211,16 +163,6 @@ def _number(reported):
         return float(reported) if isinstance(reported, (int, float)) else 0.0
     except OverflowError:
         return 0.0
-
-
-def limit_memory():
-    """The worker decodes what the student's side sends (messages of up to 256 MiB): cap its address space
-    at NNDL_MEMORY_GB too. It runs on the CPU, so the cap holds on GPU graders as well."""
-    import resource
-    memory_gb = os.environ.get("NNDL_MEMORY_GB")
-    if memory_gb:
-        limit = int(float(memory_gb) * 1024 ** 3)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _cell_errors(reported, limit=50):

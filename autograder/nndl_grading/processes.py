@@ -1,0 +1,76 @@
+"""Linux process controls the grading worker and the probe share: resource limits, ``prctl`` flags,
+peak memory, and ending every child. Elsewhere the flags are no-ops."""
+
+import ctypes
+import os
+import resource
+import signal
+from pathlib import Path
+
+MAX_FILE_BYTES = 256 * 2 ** 20
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
+
+
+def _prctl(option, value):
+    try:
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def limit_address_space():
+    """Cap the address space at NNDL_MEMORY_GB (from grading.yml)."""
+    memory_gb = os.environ.get("NNDL_MEMORY_GB")
+    if memory_gb:
+        limit = int(float(memory_gb) * 1024 ** 3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def limit_file_size():
+    """Cap any file the process writes (its printed output included) at 256 MiB."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+
+
+def peak_mb():
+    """This process's peak resident memory."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def make_undumpable():
+    """Processes of the same (non-root) user can no longer read this one's memory or open its files
+    through /proc."""
+    _prctl(PR_SET_DUMPABLE, 0)
+
+
+def die_with_parent():
+    """The kernel kills this process when its parent ends, however it ends."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def adopt_orphans():
+    """Processes left behind by descendants (even in a new session, out of reach of a process-group kill)
+    become this process's children, for ``kill_children``."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def kill_children():
+    """SIGKILL and reap every child of this process (orphans it adopted included), until none is left."""
+    if not os.path.isdir("/proc"):
+        return
+    for _ in range(100):
+        children = []
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid():
+                children.append(int(entry.name))
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
