@@ -1,6 +1,6 @@
 # NNDL Practice Kit — entry points (see README.md and DESIGN contracts).
 #   make                  build every chapter, grade references (full marks) and stubs (zero), print summary
-#   make test             run the test suite
+#   make test [CH=5]      run the test suite (CH: one chapter's tests only)
 #   make grade CH=2 SUBMISSIONS=dir [OUT=grades] [JOBS=1] [TIMEOUT=s] [DEVICE=auto|cpu|gpu] [REGRADE=1]
 #   make gradebook OUT=grades   merge every chapter's grades.csv into OUT/gradebook.csv, with a class summary
 #   make demo             grade a synthetic class (complete, partial, broken, looping …) of every chapter
@@ -30,7 +30,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(CH),-m ch$(shell printf '%02d' $(CH)))
 
 build: $(STAMP)
 	$(PY) -m nndl_grading.cli build $(CH)

@@ -58,7 +58,7 @@ print("0-D:", paddle.to_tensor([1.0, 2.0])[0].shape)
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.tensor_basics.broadcast_shape stub=broadcast_shape
+# nndl: include nndl_ref.ch01.tensor_basics.broadcast_shape stub=broadcast_shape
 
 # %% [raw]
 # # END SOLUTION
@@ -99,7 +99,7 @@ print("matmul 广播:", paddle.matmul(paddle.ones([10, 1, 5, 2]), paddle.ones([3
 # 返回最终输出对本算子输入的梯度（链式法则，式 (1.4)）。
 
 # %%
-# nndl: include nndl_ref.op.Op
+# nndl: include nndl_ref.ch01.op.Op
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -117,7 +117,7 @@ print("matmul 广播:", paddle.matmul(paddle.ones([10, 1, 5, 2]), paddle.ones([3
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.scalar_ops.add stub=forward,backward
+# nndl: include nndl_ref.ch01.scalar_ops.add stub=forward,backward
 
 # %% [raw]
 # # END SOLUTION
@@ -154,7 +154,7 @@ def test_add_scalars(add):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.scalar_ops.multiply stub=forward,backward
+# nndl: include nndl_ref.ch01.scalar_ops.multiply stub=forward,backward
 
 # %% [raw]
 # # END SOLUTION
@@ -190,7 +190,7 @@ def test_multiply_scalars(multiply):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.scalar_ops.exponential stub=forward,backward
+# nndl: include nndl_ref.ch01.scalar_ops.exponential stub=forward,backward
 
 # %% [raw]
 # # END SOLUTION
@@ -229,7 +229,7 @@ def test_exponential_scalar(exponential, math):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.scalar_ops.exp_ab_plus_cd stub=exp_ab_plus_cd
+# nndl: include nndl_ref.ch01.scalar_ops.exp_ab_plus_cd stub=exp_ab_plus_cd
 
 # %% [raw]
 # # END SOLUTION

@@ -42,9 +42,9 @@ SMOKE = os.environ.get("NNDL_SMOKE") == "1"   # 冒烟模式 (smoke mode)：CI �
 # 注意：教材代码中的 `noisy` 是未定义的名字（应为 `noise`），且返回的 X、y 形状是 `[N]` 而非文档所写的 `[N,1]`。
 
 # %%
-# nndl: include nndl_ref.toy_data.create_toy_data
-# nndl: include nndl_ref.toy_data.linear_func
-# nndl: include nndl_ref.toy_data.sin
+# nndl: include nndl_ref.ch02.toy_data.create_toy_data
+# nndl: include nndl_ref.ch02.toy_data.linear_func
+# nndl: include nndl_ref.ch02.toy_data.sin
 
 # %% [markdown]
 # 构建 ToyLinear150：训练集 100 条、测试集 50 条，噪声标准差 2。教材生成数据前没有设随机种子，
@@ -82,7 +82,7 @@ plt.show()
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_regression.Linear stub=forward
+# nndl: include nndl_ref.ch02.linear_regression.Linear stub=forward
 
 # %% [raw]
 # # END SOLUTION
@@ -130,7 +130,7 @@ print("y_pred:", model(X).numpy().ravel(), " 教材: [0.54838145 2.03063798]")
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_regression.mean_squared_error stub=mean_squared_error
+# nndl: include nndl_ref.ch02.linear_regression.mean_squared_error stub=mean_squared_error
 
 # %% [raw]
 # # END SOLUTION
@@ -171,7 +171,7 @@ def test_mse_book_example(mean_squared_error, paddle):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_regression.optimizer_lsm stub=optimizer_lsm
+# nndl: include nndl_ref.ch02.linear_regression.optimizer_lsm stub=optimizer_lsm
 
 # %% [raw]
 # # END SOLUTION
@@ -235,7 +235,7 @@ y_underlying = sin(X_underlying)
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_regression.polynomial_basis_function stub=polynomial_basis_function
+# nndl: include nndl_ref.ch02.linear_regression.polynomial_basis_function stub=polynomial_basis_function
 
 # %% [raw]
 # # END SOLUTION
@@ -259,10 +259,7 @@ def test_polynomial_book_example(polynomial_basis_function, paddle, np):
 # ### 2.3.3–2.3.4 不同阶数的拟合与误差（实验，图 2.5、2.6）
 
 # %%
-# nndl: include nndl_ref.regression_plots._as_numpy
-# nndl: include nndl_ref.regression_plots.plot_fit
-# nndl: include nndl_ref.regression_plots.plot_degree_errors
-# nndl: include nndl_ref.regression_plots.boxplot
+# nndl: include nndl_ref.ch02.plots
 
 
 # %% tags=["otter_ignore"]
@@ -320,8 +317,8 @@ plt.show()
 # 训练、评价、预测、保存与加载封装在 `Runner` 中（图 2.8）。
 
 # %%
-# nndl: include nndl_ref.runner_v1.PARAMS_FILE
-# nndl: include nndl_ref.runner_v1.Runner
+# nndl: include nndl_ref.ch02.runner_v1.PARAMS_FILE
+# nndl: include nndl_ref.ch02.runner_v1.Runner
 
 # %% [markdown]
 # ## 2.5 实践：基于线性回归的波士顿房价预测
@@ -335,12 +332,12 @@ plt.show()
 # 与教材的差异：pandas 3 中 `.values` 只读，教材原地修改的写法会报错，这里用 `to_numpy(copy=True)`。
 
 # %%
-# nndl: include nndl_ref.boston.FEATURES
-# nndl: include nndl_ref.boston.TARGET
-# nndl: include nndl_ref.boston.load_boston_house_prices
-# nndl: include nndl_ref.boston.clip_outliers_iqr
-# nndl: include nndl_ref.boston.train_test_split
-# nndl: include nndl_ref.boston.minmax_normalize
+# nndl: include nndl_ref.ch02.boston.FEATURES
+# nndl: include nndl_ref.ch02.boston.TARGET
+# nndl: include nndl_ref.ch02.boston.load_boston_house_prices
+# nndl: include nndl_ref.ch02.boston.clip_outliers_iqr
+# nndl: include nndl_ref.ch02.boston.train_test_split
+# nndl: include nndl_ref.ch02.boston.minmax_normalize
 
 # %% tags=["otter_ignore"]
 data = load_boston_house_prices("data/boston_house_prices.csv")
@@ -379,7 +376,7 @@ print("train:", X_train.shape, " test:", X_test.shape)
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.runner_v1.RunnerV1 stub=train,evaluate
+# nndl: include nndl_ref.ch02.runner_v1.RunnerV1 stub=train,evaluate
 
 # %% [raw]
 # # END SOLUTION

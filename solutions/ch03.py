@@ -67,7 +67,7 @@ SMOKE = os.environ.get("NNDL_SMOKE") == "1"   # 冒烟模式 (smoke mode)：CI �
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_classifiers.logistic stub=logistic
+# nndl: include nndl_ref.ch03.linear_classifiers.logistic stub=logistic
 
 # %% [raw]
 # # END SOLUTION
@@ -92,11 +92,7 @@ def test_logistic_values(logistic, paddle, np):
 # 本章的绘图函数（已给出）：Logistic 曲线、数据散点图、决策区域和 `RunnerV2` 的训练曲线。
 
 # %%
-# nndl: include nndl_ref.classification_plots._as_numpy
-# nndl: include nndl_ref.classification_plots.plot_logistic
-# nndl: include nndl_ref.classification_plots.plot_data
-# nndl: include nndl_ref.classification_plots.plot_decision_boundary
-# nndl: include nndl_ref.classification_plots.plot
+# nndl: include nndl_ref.ch03.plots
 
 # %% [markdown]
 # 在 $[-10,10]$ 上画出 Logistic 函数（图 3.2）：输入在 0 附近时近似线性，输入很大或很小时被“压”向 1 或 0，
@@ -113,7 +109,7 @@ plt.show()
 # 两类点，打乱，再加高斯噪声。教材的逐行复制循环很慢，这里改为一次 `paddle.gather`（打乱顺序完全相同）。
 
 # %%
-# nndl: include nndl_ref.classification_data.make_moons
+# nndl: include nndl_ref.ch03.data.make_moons
 
 # %% [markdown]
 # 教材生成 Moon1000 时没有设随机种子，它的数值无法复现。这里设 `paddle.seed(102)`（我们自己的选择），
@@ -160,8 +156,8 @@ print("前 5 个标签 (动手练习 3.1):", y_train[:5].reshape([-1]).tolist())
 # 悄悄广播成 `[N, N]`，这是本章最常见的错误。
 
 # %%
-# nndl: include nndl_ref.linear_classifiers._column_labels
-# nndl: include nndl_ref.linear_classifiers._class_ids
+# nndl: include nndl_ref.ch03.linear_classifiers._column_labels
+# nndl: include nndl_ref.ch03.linear_classifiers._class_ids
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -177,7 +173,7 @@ print("前 5 个标签 (动手练习 3.1):", y_train[:5].reshape([-1]).tolist())
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_classifiers.BinaryCrossEntropyLoss stub=forward
+# nndl: include nndl_ref.ch03.linear_classifiers.BinaryCrossEntropyLoss stub=forward
 
 # %% [raw]
 # # END SOLUTION
@@ -231,7 +227,7 @@ def test_bce_values(BinaryCrossEntropyLoss, paddle):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_classifiers.Model_LR stub=backward
+# nndl: include nndl_ref.ch03.linear_classifiers.Model_LR stub=backward
 
 # %% [raw]
 # # END SOLUTION
@@ -279,7 +275,7 @@ print("BCE:", BinaryCrossEntropyLoss()(outputs, paddle.ones(shape=[3, 1])).numpy
 # 那样 `@abstractmethod` 不起作用；这里继承 `abc.ABC`，基类本身不能被实例化。
 
 # %%
-# nndl: include nndl_ref.gradient_descent.Optimizer
+# nndl: include nndl_ref.ch03.gradient_descent.Optimizer
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -297,7 +293,7 @@ print("BCE:", BinaryCrossEntropyLoss()(outputs, paddle.ones(shape=[3, 1])).numpy
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.gradient_descent.Optimizer_GD stub=step
+# nndl: include nndl_ref.ch03.gradient_descent.Optimizer_GD stub=step
 
 # %% [raw]
 # # END SOLUTION
@@ -345,7 +341,7 @@ def test_optimizer_gd_one_step(Optimizer_GD, Model_LR, paddle, np):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.classification_metrics.accuracy stub=accuracy
+# nndl: include nndl_ref.ch03.metrics.accuracy stub=accuracy
 
 # %% [raw]
 # # END SOLUTION
@@ -394,7 +390,7 @@ def test_accuracy_book_example(accuracy, paddle):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.runner_v2.RunnerV2 stub=train
+# nndl: include nndl_ref.ch03.runner_v2.RunnerV2 stub=train
 
 # %% [raw]
 # # END SOLUTION
@@ -489,8 +485,8 @@ plt.show()
 # 复现教材的数据。与教材的差异：返回的标签是 int32 的 `[N]`（教材文档写 `[N,1]`），`noise=None` 不再报错。
 
 # %%
-# nndl: include nndl_ref.classification_data._bit_vectors
-# nndl: include nndl_ref.classification_data.make_multiclass_classification
+# nndl: include nndl_ref.ch03.data._bit_vectors
+# nndl: include nndl_ref.ch03.data.make_multiclass_classification
 
 # %% tags=["otter_ignore"]
 paddle.seed(102)
@@ -533,7 +529,7 @@ print("前 5 个标签:", y_train[:5].tolist(), " 教材: [0, 1, 2, 2, 0]")
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_classifiers.softmax stub=softmax
+# nndl: include nndl_ref.ch03.linear_classifiers.softmax stub=softmax
 
 # %% [raw]
 # # END SOLUTION
@@ -595,7 +591,7 @@ print(softmax(paddle.to_tensor([[0.1, 0.2, 0.3, 0.4]])).numpy(), " 教材: [[0.2
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_classifiers.MultiCrossEntropyLoss stub=forward
+# nndl: include nndl_ref.ch03.linear_classifiers.MultiCrossEntropyLoss stub=forward
 
 # %% [raw]
 # # END SOLUTION
@@ -646,7 +642,7 @@ def test_mce_values(MultiCrossEntropyLoss, paddle):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.linear_classifiers.Model_SR stub=backward
+# nndl: include nndl_ref.ch03.linear_classifiers.Model_SR stub=backward
 
 # %% [raw]
 # # END SOLUTION
@@ -729,7 +725,7 @@ plt.show()
 # （离线可用），按列做最小–最大归一化后打乱；按 80% / 10% / 10% 划分为 120 / 15 / 15 条。
 
 # %%
-# nndl: include nndl_ref.classification_data.load_data
+# nndl: include nndl_ref.ch03.data.load_data
 
 # %% tags=["otter_ignore"]
 paddle.seed(102)

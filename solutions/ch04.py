@@ -114,13 +114,13 @@ print("output z:", z.numpy().ravel(), " 教材: [3.47830486 3.04096484]")
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.activations.tanh stub=tanh
+# nndl: include nndl_ref.ch04.activations.tanh stub=tanh
 
 # %%
-# nndl: include nndl_ref.activations.relu stub=relu
+# nndl: include nndl_ref.ch04.activations.relu stub=relu
 
 # %%
-# nndl: include nndl_ref.activations.leaky_relu stub=leaky_relu
+# nndl: include nndl_ref.ch04.activations.leaky_relu stub=leaky_relu
 
 # %% [raw]
 # # END SOLUTION
@@ -150,16 +150,7 @@ def test_activations_values(tanh, relu, leaky_relu, paddle, np):
 # 它们都返回 matplotlib 的 Figure。
 
 # %%
-# nndl: include nndl_ref.ffn_plots._DARK
-# nndl: include nndl_ref.ffn_plots._LIGHT
-# nndl: include nndl_ref.ffn_plots._as_numpy
-# nndl: include nndl_ref.ffn_plots._finish
-# nndl: include nndl_ref.ffn_plots.plot_activations
-# nndl: include nndl_ref.ffn_plots.plot_weight_distributions
-# nndl: include nndl_ref.ffn_plots.plot_grad_norms
-# nndl: include nndl_ref.ffn_plots.plot_train_dev_loss
-# nndl: include nndl_ref.ffn_plots.plot_loss_acc
-# nndl: include nndl_ref.ffn_plots.plot_training_loss_acc
+# nndl: include nndl_ref.ch04.plots
 
 # %% [markdown]
 # 在 $[-10,10]$ 上画出四个激活函数（图 4.3、图 4.4）：Logistic 的值域是 $(0,1)$，Tanh 的值域是 $(-1,1)$ 且以 0
@@ -179,11 +170,11 @@ plt.show()
 # $z\,\sigma(\beta z)$。可以试着改一改超参数，观察曲线的变化。
 
 # %%
-# nndl: include nndl_ref.activations.hard_logistic
-# nndl: include nndl_ref.activations.hard_tanh
-# nndl: include nndl_ref.activations.elu
-# nndl: include nndl_ref.activations.softplus
-# nndl: include nndl_ref.activations.swish
+# nndl: include nndl_ref.ch04.activations.hard_logistic
+# nndl: include nndl_ref.ch04.activations.hard_tanh
+# nndl: include nndl_ref.ch04.activations.elu
+# nndl: include nndl_ref.ch04.activations.softplus
+# nndl: include nndl_ref.ch04.activations.swish
 
 # %% tags=["otter_ignore"]
 plot_activations({"Hard-Logistic": hard_logistic, "Hard-Tanh": hard_tanh, "ELU": elu, "Softplus": softplus,
@@ -276,7 +267,7 @@ print("X_train shape:", list(X_train.shape), "y_train shape:", list(y_train.shap
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.op_layers.BinaryCrossEntropyLoss stub=backward
+# nndl: include nndl_ref.ch04.op_layers.BinaryCrossEntropyLoss stub=backward
 
 # %% [raw]
 # # END SOLUTION
@@ -335,7 +326,7 @@ def test_bce_backward_by_hand(BinaryCrossEntropyLoss, paddle, np):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.op_layers.Logistic stub=backward
+# nndl: include nndl_ref.ch04.op_layers.Logistic stub=backward
 
 # %% [raw]
 # # END SOLUTION
@@ -381,7 +372,7 @@ def test_logistic_backward_by_hand(Logistic, paddle, np):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.op_layers.ReLU stub=forward,backward
+# nndl: include nndl_ref.ch04.op_layers.ReLU stub=forward,backward
 
 # %% [raw]
 # # END SOLUTION
@@ -437,7 +428,7 @@ def test_relu_op_by_hand(ReLU, paddle, np):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.op_layers.Linear stub=forward,backward
+# nndl: include nndl_ref.ch04.op_layers.Linear stub=forward,backward
 
 # %% [raw]
 # # END SOLUTION
@@ -496,7 +487,7 @@ print("Linear:", fc(X_net).numpy().ravel(), " 教材: [3.47830486 3.04096484]")
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.mlp_models.Model_MLP_L2 stub=backward
+# nndl: include nndl_ref.ch04.mlp_models.Model_MLP_L2 stub=backward
 
 # %% [raw]
 # # END SOLUTION
@@ -546,7 +537,7 @@ print("Model_MLP_L2 output:", demo(paddle.rand([1, 5])).numpy())
 # （Logistic 等激活算子的 `params` 是 `None`）。它和第3章的类同名；教材配套代码把它叫作 `BatchGD`。
 
 # %%
-# nndl: include nndl_ref.layerwise_gd.Optimizer_GD
+# nndl: include nndl_ref.ch04.layerwise_gd.Optimizer_GD
 BatchGD = Optimizer_GD
 
 # %% [markdown]
@@ -557,7 +548,7 @@ BatchGD = Optimizer_GD
 # `(model, optimizer, metric, loss_fn)`。（已给出；与教材的差别：保存时自动创建目录，加载时按层名直接打开文件。）
 
 # %%
-# nndl: include nndl_ref.runner_v2_variants.RunnerV2_1
+# nndl: include nndl_ref.ch04.runner_v2_variants.RunnerV2_1
 
 # %% [markdown]
 # ### 4.2.6 模型训练
@@ -603,7 +594,7 @@ print("[Test] score/loss: {:.4f}/{:.4f}".format(score, loss), " 种子 102/123 �
 # 与 `Model_MLP_L2` 一致。
 
 # %%
-# nndl: include nndl_ref.mlp_models.Model_MLP_L2_V2
+# nndl: include nndl_ref.ch04.mlp_models.Model_MLP_L2_V2
 
 # %% [markdown]
 # ### 4.3.2 完善 Runner 类：RunnerV2_2
@@ -614,7 +605,7 @@ print("[Test] score/loss: {:.4f}/{:.4f}".format(score, loss), " 种子 102/123 �
 # `model.train()`，教材在第一次评价之后一直停留在评价模式。）
 
 # %%
-# nndl: include nndl_ref.runner_v2_variants.RunnerV2_2
+# nndl: include nndl_ref.ch04.runner_v2_variants.RunnerV2_2
 
 # %% [markdown]
 # ### 4.3.3 模型训练
@@ -691,7 +682,7 @@ plt.show()
 # 初始化方式可以通过 `w_init`、`b_init` 传入。
 
 # %%
-# nndl: include nndl_ref.mlp_models.Model_MLP_L5
+# nndl: include nndl_ref.ch04.mlp_models.Model_MLP_L5
 
 # %% [markdown]
 # #### 4.4.2.2 使用 Sigmoid 型函数进行训练
@@ -701,7 +692,7 @@ plt.show()
 # `{层名: 范数}` 的字典，方便画图。
 
 # %%
-# nndl: include nndl_ref.grad_norms.print_grads
+# nndl: include nndl_ref.ch04.grad_norms.print_grads
 
 # %% [markdown]
 # 只训练一个回合（一次全批量更新），记录更新前各层的梯度范数。学习率 0.01、交叉熵损失；按教材在建模型前设
@@ -798,8 +789,8 @@ plt.show()
 # （种子是我们的选择），三个划分互不重叠；标签为 int64。
 
 # %%
-# nndl: include nndl_ref.iris_dataset.IRIS_SPLIT_SEED
-# nndl: include nndl_ref.iris_dataset.IrisDataset
+# nndl: include nndl_ref.ch04.iris_dataset.IRIS_SPLIT_SEED
+# nndl: include nndl_ref.ch04.iris_dataset.IrisDataset
 
 # %% tags=["otter_ignore"]
 paddle.seed(12)
@@ -829,7 +820,7 @@ test_loader = paddle.io.DataLoader(test_dataset, batch_size=batch_size)
 # `(input_size, output_size, hidden_size)`；权重从 $N(0,0.01^2)$ 采样，偏置为 1。（教材表 1.1 把它误写为 `Model_MLP_L2_V2`。）
 
 # %%
-# nndl: include nndl_ref.mlp_models.Model_MLP_L2_V3
+# nndl: include nndl_ref.ch04.mlp_models.Model_MLP_L2_V3
 
 # %% [markdown]
 # ### 4.5.4 完善 Runner 类：RunnerV3
@@ -861,7 +852,7 @@ test_loader = paddle.io.DataLoader(test_dataset, batch_size=batch_size)
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.metric.Accuracy stub=update,accumulate
+# nndl: include nndl_ref.ch04.metrics.Accuracy stub=update,accumulate
 
 # %% [raw]
 # # END SOLUTION
@@ -925,7 +916,7 @@ def test_accuracy_two_batches(Accuracy, paddle):
 # # BEGIN SOLUTION
 
 # %%
-# nndl: include nndl_ref.runner_v3.RunnerV3 stub=train,evaluate
+# nndl: include nndl_ref.ch04.runner_v3.RunnerV3 stub=train,evaluate
 
 # %% [raw]
 # # END SOLUTION

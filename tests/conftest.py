@@ -1,5 +1,6 @@
 """Shared pytest set-up: the reference library's tests run on the CPU with Paddle's noisy warnings quiet."""
 
+import re
 import warnings
 
 import paddle
@@ -8,6 +9,23 @@ import pytest
 import nndl_grading.checks
 from nndl_grading.build import build_chapter
 from nndl_grading.config import load_course
+
+CHAPTER_FILE = re.compile(r"_(ch\d\d)\b")
+
+
+def pytest_configure(config):
+    for number in range(1, 9):
+        config.addinivalue_line("markers", f"ch{number:02d}: tests of chapter {number} (make test CH={number})")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+def pytest_collection_modifyitems(items):
+    """A test file named for a chapter (test_ref_ch05.py, test_hidden_ch05.py …) marks its tests chNN."""
+    for item in items:
+        match = CHAPTER_FILE.search(item.path.stem)
+        if match:
+            item.add_marker(match.group(1))
+
 
 # The suite's "student" implementations are reference objects and their subclasses.
 nndl_grading.checks.reject_reference = False

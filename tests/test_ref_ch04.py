@@ -35,8 +35,6 @@ from nndl_ref.ch04 import (Accuracy, BatchGD, BinaryCrossEntropyLoss, IrisDatase
                            Optimizer_GD, ReLU, RunnerV2_1, RunnerV2_2, RunnerV3, elu, hard_logistic,
                            hard_tanh, leaky_relu, print_grads, relu, softplus, swish, tanh)
 
-CH4_MODULES = ["activations", "op_layers", "mlp_models", "grad_norms", "layerwise_gd",
-               "runner_v2_variants", "iris_dataset", "metric", "runner_v3", "ffn_plots", "ch04"]
 
 # Book §4.4.2.2 / §4.4.3.2, lines 5724–5728 and 5806–5811: weight-gradient norms, first layer first.
 BOOK_SIGMOID_NORMS = [1.9678535e-11, 1.1295275e-08, 2.3546302e-06, 0.00066168886, 0.2712782]
@@ -803,26 +801,3 @@ def test_plots_return_figures(moons, tmp_path):
     assert all(isinstance(fig, Figure) for fig in figures)
     assert (tmp_path / "a.png").exists()
     plt.close("all")
-
-
-def test_ch04_namespace_and_chapter_purity():
-    """ch04 re-exports the chapter's components; each lives in a BOOK_CHAPTER = 4 module that imports
-    only modules of chapters ≤ 4 (so a chapter-5 bundle can ship it)."""
-    assert len(set(ch04.__all__)) == len(ch04.__all__)
-    for name in ch04.__all__:
-        obj = getattr(ch04, name)
-        module = importlib.import_module(obj.__module__)
-        assert getattr(module, "BOOK_CHAPTER", None) == 4, f"{name} lives in {obj.__module__}"
-    package_dir = pathlib.Path(ch04.__file__).parent
-    for module_name in CH4_MODULES:
-        module = importlib.import_module(f"nndl_ref.{module_name}")
-        assert module.BOOK_CHAPTER == 4, module_name
-        tree = ast.parse((package_dir / f"{module_name}.py").read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                imported = importlib.import_module(f"nndl_ref.{node.module}")
-                assert imported.BOOK_CHAPTER <= 4, f"{module_name} imports {node.module}"
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                assert not node.module.startswith("nndl_ref"), f"{module_name}: use relative imports"
-            if isinstance(node, ast.Attribute):
-                assert node.attr not in ("set_device", "show"), f"{module_name} calls {node.attr}"

@@ -13,6 +13,8 @@ import pickle
 
 import numpy as np
 
+from nndl_ref.gradcheck import numeric_vjp, relative_error  # noqa: F401  (re-exported: the one definition)
+
 from .fixtures import paddle_linear  # noqa: F401  (re-exported: the checks' autograd oracle)
 from .rpc import describe
 
@@ -46,12 +48,6 @@ def to_numpy(value):
     if hasattr(value, "numpy"):
         value = value.numpy()
     return np.asarray(value, dtype=np.float64)
-
-
-def rel_error(actual, expected):
-    """max |actual − expected| / max(max |expected|, 1e-12): the error relative to the data's scale."""
-    actual, expected = to_numpy(actual), to_numpy(expected)
-    return float(np.max(np.abs(actual - expected), initial=0.0) / max(np.max(np.abs(expected), initial=0.0), 1e-12))
 
 
 def student_call(function, *args, what, section, stage="values", **kwargs):
@@ -120,32 +116,9 @@ def check_close(actual, expected, what, section, stage="values", rtol=None):
         raise CheckFailure(stage, what, "结果含 NaN 或 inf (not finite)", section)
     limits = tolerances()
     rtol = limits["rtol"] if rtol is None else rtol
-    scale = max(float(np.max(np.abs(expected_array), initial=0.0)), limits["atol"] / rtol)
-    error = float(np.max(np.abs(actual_array - expected_array), initial=0.0)) / scale
+    error = relative_error(actual_array, expected_array, floor=limits["atol"] / rtol)
     if not error <= rtol:     # NaN (from inf − inf) fails too
         raise CheckFailure(stage, what, f"与期望值不一致，相对误差 (relative error) {error:.2e} > {rtol:.0e}", section)
-
-
-def numeric_vjp(function, inputs, upstream, step=1e-6):
-    """Float64 central-difference vector–Jacobian products: d⟨upstream, f(inputs)⟩/d input, per input.
-
-    ``function`` maps float64 numpy arrays to a numpy array shaped like ``upstream``.
-    """
-    inputs = [np.array(x, dtype=np.float64) for x in inputs]
-    upstream = np.asarray(upstream, dtype=np.float64)
-    grads = []
-    for x in inputs:
-        grad = np.zeros_like(x)
-        for index in np.ndindex(x.shape):
-            original = x[index]
-            x[index] = original + step
-            plus = np.sum(upstream * function(*inputs))
-            x[index] = original - step
-            minus = np.sum(upstream * function(*inputs))
-            x[index] = original
-            grad[index] = (plus - minus) / (2 * step)
-        grads.append(grad)
-    return grads
 
 
 def quietly(function, *args, **kwargs):

@@ -3,9 +3,12 @@
 The master holds prose, public tests and directives; this module fills in what lives elsewhere, so
 every component is written once:
 
-* ``# nndl: include nndl_ref.module.name`` pastes the reference source of a function, class or
+* ``# nndl: include nndl_ref.chNN.module.name`` pastes the reference source of a function, class or
   constant; ``stub=method1,method2`` (a class) or ``stub=name`` (a function) wraps those bodies in an
   otter solution region whose student prompt is a uniform ``NotImplementedError`` banner;
+  ``# nndl: include nndl_ref.chNN.module`` pastes a whole module (private helpers included): its
+  imports from earlier chapters come from the student's ``nndl`` package, its imports from its own
+  chapter are dropped (the notebook defines those names above);
 * each question's points come from grading.yml, and its hidden tests are generated as calls of the
   checks in ``nndl_grading.hidden.<chapter>``;
 * the otter ASSIGNMENT CONFIG cell is generated.
@@ -49,10 +52,37 @@ def _stub_body(source, function_node, qualname, section):
     return start, function_node.end_lineno, banner + lines[start:function_node.end_lineno] + [f"{indent}# END SOLUTION"]
 
 
+def module_source(module):
+    """A reference module's source as notebook code: no module docstring, relative imports rewritten."""
+    source = inspect.getsource(module)
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    for node in reversed(tree.body):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            if node.level == 1:
+                replacement = []          # the same chapter: defined earlier in the notebook
+            else:
+                target = ".".join(filter(None, ["nndl", node.module]))
+                names = ", ".join(alias.name + (f" as {alias.asname}" if alias.asname else "") for alias in node.names)
+                replacement = [f"from {target} import {names}"]
+            lines[node.lineno - 1:node.end_lineno] = replacement
+    if ast.get_docstring(tree) is not None:
+        first = tree.body[0]
+        lines[first.lineno - 1:first.end_lineno] = []
+    return "\n".join(lines).strip()
+
+
 def include_source(target, stubs=()):
-    """Reference source of ``target`` (``package.module.name``), with the named bodies stubbed."""
+    """Reference source of ``target`` (``package.module.name``, or a whole module), with the named bodies stubbed."""
     module_name, _, attribute = target.rpartition(".")
-    obj = getattr(importlib.import_module(module_name), attribute)
+    try:
+        obj = importlib.import_module(target)
+    except ModuleNotFoundError:
+        obj = getattr(importlib.import_module(module_name), attribute)
+    if inspect.ismodule(obj):
+        if stubs:
+            raise ValueError(f"{target}: stub= names a function or class, not a whole module")
+        return module_source(obj)
     if not (inspect.isclass(obj) or inspect.isfunction(obj)):
         return f"{attribute} = {obj!r}"
     source = textwrap.dedent(inspect.getsource(obj))

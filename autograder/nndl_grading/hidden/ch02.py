@@ -5,7 +5,7 @@ import tempfile
 
 import numpy as np
 
-from ..checks import (CheckFailure, as_tensor, check_close, check_shape, float32_exact, rel_error, require,
+from ..checks import (CheckFailure, as_tensor, check_close, check_shape, float32_exact, relative_error, require,
                       student_call, tolerances)
 from ..rpc import build
 from nndl_ref.ch02 import Linear as ReferenceLinear
@@ -173,7 +173,7 @@ def check_runner_v1_train(env):
 def _same_values(actual, expected):
     """``actual`` holds the values of ``expected`` (any shape with as many elements), to the tolerance."""
     actual, expected = np.ravel(actual), np.ravel(expected)
-    return actual.size == expected.size and rel_error(actual, expected) <= tolerances()["rtol"]
+    return actual.size == expected.size and relative_error(actual, expected) <= tolerances()["rtol"]
 
 
 def check_runner_v1_evaluate(env):
