@@ -31,3 +31,14 @@ def test_stubbing_a_whole_module_is_refused():
 def test_constant_include_pastes_its_value():
     assert include_source("nndl_ref.device.DEVICE_ENV_VAR") == "DEVICE_ENV_VAR = 'NNDL_DEVICE'"
     assert "class Op" in include_source("nndl_ref.ch01.op")
+
+
+def test_hidden_test_cell_bakes_in_the_question_forbidden_list():
+    from nndl_grading.master import _hidden_test_cell
+    plain = _hidden_test_cell("ch05", "check_conv2d_forward").source
+    baked = _hidden_test_cell("ch05", "check_conv2d_by_hand", ("paddle.nn.functional.conv2d",)).source
+    assert plain.rstrip().endswith("check_conv2d_forward(env)")
+    assert baked.rstrip().endswith("check_conv2d_by_hand(env, forbidden=['paddle.nn.functional.conv2d'])")
+    namespace = {}
+    exec(baked.split('""" # END TEST CONFIG\n', 1)[1], namespace)
+    assert callable(namespace["test_check_conv2d_by_hand"])

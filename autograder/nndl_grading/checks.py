@@ -13,7 +13,7 @@ import pickle
 
 import numpy as np
 
-from nndl_ref.gradcheck import numeric_vjp, relative_error  # noqa: F401  (re-exported: the one definition)
+from nndl_ref.gradcheck import numeric_vjp, relative_error, sample_coordinates  # noqa: F401  (the one definition)
 
 from .fixtures import paddle_linear  # noqa: F401  (re-exported: the checks' autograd oracle)
 from .rpc import describe
@@ -119,6 +119,18 @@ def check_close(actual, expected, what, section, stage="values", rtol=None):
     error = relative_error(actual_array, expected_array, floor=limits["atol"] / rtol)
     if not error <= rtol:     # NaN (from inf − inf) fails too
         raise CheckFailure(stage, what, f"与期望值不一致，相对误差 (relative error) {error:.2e} > {rtol:.0e}", section)
+
+
+def sampled_numeric_vjp(function, inputs, upstream, count=20, seed=0):
+    """``numeric_vjp`` at no more than ``count`` coordinates of each input, drawn with a fixed seed (every
+    coordinate of a small input), so a check of a large layer stays fast: per input, (the coordinates as a
+    numpy index, the float64 central-difference gradient there)."""
+    coordinates = [sample_coordinates(np.shape(x), count, seed + i) for i, x in enumerate(inputs)]
+    result = []
+    for x, chosen, grad in zip(inputs, coordinates, numeric_vjp(function, inputs, upstream, coordinates=coordinates)):
+        index = tuple(np.array(chosen, dtype=np.int64).reshape(len(chosen), np.ndim(x)).T)
+        result.append((index, grad[index]))
+    return result
 
 
 def quietly(function, *args, **kwargs):

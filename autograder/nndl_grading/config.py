@@ -23,6 +23,7 @@ class Question:
     points: float
     hidden: tuple  # names of check functions in nndl_grading.hidden.<chapter>
     hint: str = ""  # shown in the feedback when the question is not at full marks
+    forbidden: tuple = ()  # dotted names of built-ins the question's by-hand checks reject (fixtures/layers.py)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,19 @@ def _limits(raw, where, path, base=None):
     return limits
 
 
+def _check_forbidden(names, where, path):
+    """Every entry names a real function or class whose calls the layer harness can see."""
+    if not names:
+        return
+    from .fixtures.layers import watched_codes      # imports paddle: only for a question that forbids something
+    for name in names:
+        try:
+            watched_codes(name)
+        except Exception as error:
+            raise ConfigError(f"{path}: '{where}' lists {name!r}, which is not a function or class "
+                              f"(expected dotted names like paddle.nn.functional.conv2d): {error}") from None
+
+
 def load_course(path=DEFAULT_CONFIG):
     """Parse and validate the course configuration at ``path``."""
     path = Path(path)
@@ -132,7 +146,10 @@ def load_course(path=DEFAULT_CONFIG):
             if len(set(hidden)) != len(hidden):
                 raise ConfigError(f"{path}: '{q_where}.hidden' lists a check twice")
             hint = _get(q, "hint", q_where, path, str, default="", required=False)
-            questions.append(Question(_get(q, "name", q_where, path, str), float(points), tuple(hidden), hint))
+            forbidden = _get(q, "forbidden", q_where, path, list, default=[], required=False)
+            _check_forbidden(forbidden, f"{q_where}.forbidden", path)
+            questions.append(Question(_get(q, "name", q_where, path, str), float(points), tuple(hidden), hint,
+                                      tuple(forbidden)))
         names = [q.name for q in questions]
         if len(set(names)) != len(names):
             raise ConfigError(f"{path}: '{where}.questions' has duplicate names")

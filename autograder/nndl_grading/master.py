@@ -125,12 +125,15 @@ def _raw_kind(cell):
     return f"{match.group(1)} {match.group(2)}".lower() if match else None
 
 
-def _hidden_test_cell(chapter_key, check):
+def _hidden_test_cell(chapter_key, check, forbidden=()):
+    """The generated otter test of one hidden check; a question's ``forbidden`` built-ins (grading.yml) are
+    baked in as the check's ``forbidden`` argument, so grading never reads grading.yml."""
+    arguments = f"env, forbidden={list(forbidden)!r}" if forbidden else "env"
     return nbformat.v4.new_code_cell(
         '""" # BEGIN TEST CONFIG\nhidden: true\n""" # END TEST CONFIG\n'
         f"def test_{check}(env):\n"
         f"    from nndl_grading.hidden.{chapter_key} import {check}\n"
-        f"    {check}(env)\n")
+        f"    {check}({arguments})\n")
 
 
 def assignment_config(chapter, files):
@@ -174,10 +177,12 @@ def expand_master(chapter, files=()):
             seen.append(current.name)
         if kind == "end tests":
             for check in current.hidden:
-                if not callable(getattr(hidden_module, check, None)):
+                function = getattr(hidden_module, check, None)
+                if not callable(function):
                     raise ConfigError(f"grading.yml: {chapter.key}.{current.name} lists hidden check {check!r}, "
                                       f"which nndl_grading/hidden/{chapter.key}.py does not define")
-                cells.append(_hidden_test_cell(chapter.key, check))
+                takes_forbidden = "forbidden" in inspect.signature(function).parameters
+                cells.append(_hidden_test_cell(chapter.key, check, current.forbidden if takes_forbidden else ()))
             with_hidden.add(current.name)
         if kind == "end question" and current.name not in with_hidden:
             raise ConfigError(f"{chapter.master}: question {current.name} has no '# BEGIN TESTS' … '# END TESTS' "

@@ -37,8 +37,9 @@ class Conv2D(nn.Layer):
         rows = (padded.shape[2] - U) // s + 1
         cols = (padded.shape[3] - V) // s + 1
         # windows[b, d, u, v, i, j] = X_padded[b, d, s·i + u, s·j + v] (eq. 5.2)
+        last_row, last_col = s * (rows - 1) + 1, s * (cols - 1) + 1
         windows = paddle.stack([
-            paddle.stack([padded[:, :, u:u + s * (rows - 1) + 1:s, v:v + s * (cols - 1) + 1:s] for v in range(V)], axis=2)
+            paddle.stack([padded[:, :, u:u + last_row:s, v:v + last_col:s] for v in range(V)], axis=2)
             for u in range(U)], axis=2)
         out = paddle.einsum("bduvij,pduv->bpij", windows, self.weight)
         return out + self.bias.reshape([1, self.out_channels, 1, 1])
