@@ -385,12 +385,23 @@ print("train:", X_train.shape, " test:", X_test.shape)
 # # BEGIN TESTS
 
 # %%
-def test_runner_v1_fits_and_scores(RunnerV1, Linear, optimizer_lsm, paddle, os):
+def test_runner_v1_fits_and_scores(RunnerV1, paddle, os):
     import tempfile
 
+    class Line:                           # 代替 Linear（第 1 题），本题只检查 RunnerV1
+        def __init__(self):
+            self.params = {"w": paddle.zeros([1, 1]), "b": paddle.zeros([1])}
+
+        def __call__(self, X):
+            return paddle.matmul(X, self.params["w"]) + self.params["b"]
+
+    def fit(model, X, y, reg_lambda=0):   # 代替 optimizer_lsm（第 3 题）：直接给出 y = 2x + 1 的参数
+        model.params["w"], model.params["b"] = paddle.to_tensor([[2.0]]), paddle.to_tensor([1.0])
+        return model
+
     X = paddle.to_tensor([[0.0], [1.0], [2.0], [3.0]])
-    y = paddle.to_tensor([1.0, 3.0, 5.0, 7.0])
-    runner = RunnerV1(Linear(1), optimizer=optimizer_lsm, loss_fn=None, metric=paddle.nn.MSELoss())
+    y = paddle.to_tensor([[1.0], [3.0], [5.0], [7.0]])
+    runner = RunnerV1(Line(), optimizer=fit, loss_fn=None, metric=paddle.nn.MSELoss())
     with tempfile.TemporaryDirectory() as model_dir:
         runner.train((X, y), reg_lambda=0, model_dir=model_dir)
         assert os.listdir(model_dir), "train 之后应保存模型参数 (save_model)"

@@ -252,6 +252,32 @@ def test_model_lr_backward_by_hand(Model_LR, paddle, np):
 # # END QUESTION
 
 # %% [markdown]
+# **自查梯度（不计分）**：用 `nndl.gradcheck.gradient_check` 把 `grads['w']`、`grads['b']` 与风险函数 (3.5) 的 float64 中心差分
+# 比较（CS231n 的做法）。在 float64 中相对误差小于约 1e-6 说明 `backward` 正确；评分用的梯度检查另有隐藏测试。
+
+# %% tags=["otter_ignore"]
+from nndl.gradcheck import gradient_check
+
+def check_model_lr_gradients():
+    rng = np.random.default_rng(0)
+    X, y = paddle.to_tensor(rng.normal(size=(5, 2))), paddle.to_tensor(rng.integers(0, 2, size=(5, 1)).astype("float64"))
+    w, b = rng.normal(size=(2, 1)), rng.normal(size=(1,))
+    check_model = Model_LR(2)
+
+    def risk(w, b):
+        check_model.params["w"], check_model.params["b"] = paddle.to_tensor(w), paddle.to_tensor(b)
+        return BinaryCrossEntropyLoss()(check_model(X), y)
+
+    risk(w, b)
+    check_model.backward(y)
+    dw, db = check_model.grads["w"], check_model.grads["b"]
+    print("grads['w']:", gradient_check(lambda w_: risk(w_, b), w, dw))
+    print("grads['b']:", gradient_check(lambda b_: risk(w, b_), b, db))
+
+
+check_model_lr_gradients()
+
+# %% [markdown]
 # 教材 §3.1.2 的测试：全零初始化的模型对任意输入都输出 0.5；§3.1.3 的测试：这时对全 1 标签的损失为 $\ln 2$。
 # （教材打印的输入来自 GPU 上的随机数流，在 CPU 上不同，但输出不受影响。）
 
@@ -334,6 +360,7 @@ def test_optimizer_gd_one_step(Optimizer_GD, Model_LR, paddle, np):
 # - 多分类：`preds` 形状 `[N, C]`（C > 1），预测类别是每行最大值的下标 (argmax)；`labels` 是 int32 或 int64 的类别编号；
 # - 两种情况下 `labels` 的形状都可能是 `[N]` 或 `[N, 1]`，都要给出正确结果（小心 `[N, 1]` 与 `[N]` 比较时的广播）。
 #   飞桨 3.x 不允许 int32 与 int64 直接比较，必要时先转换类型。
+#   （教材的流程只用二分类 `[N, 1]` 标签和多分类 `[N]` int64 标签；其余形状和 int32 是本套件额外的要求，单独作为一项检查。）
 #
 # 注意：教材印刷的 `accuracy` 漏了最后的 `return`。
 
@@ -667,6 +694,31 @@ def test_model_sr_backward_by_hand(Model_SR, paddle, np):
 
 # %% [raw]
 # # END QUESTION
+
+# %% [markdown]
+# **自查梯度（不计分）**：同 §3.1.4.1 之后的做法，用 `gradient_check` 在 float64 中检查 `grads['W']`、`grads['b']`。
+
+# %% tags=["otter_ignore"]
+from nndl.gradcheck import gradient_check
+
+def check_model_sr_gradients():
+    rng = np.random.default_rng(0)
+    X, y = paddle.to_tensor(rng.normal(size=(5, 2))), paddle.to_tensor(rng.integers(0, 3, size=5))
+    W, b = rng.normal(size=(2, 3)), rng.normal(size=(3,))
+    check_model = Model_SR(2, 3)
+
+    def risk(W, b):
+        check_model.params["W"], check_model.params["b"] = paddle.to_tensor(W), paddle.to_tensor(b)
+        return MultiCrossEntropyLoss()(check_model(X), y)
+
+    risk(W, b)
+    check_model.backward(y)
+    dW, db = check_model.grads["W"], check_model.grads["b"]
+    print("grads['W']:", gradient_check(lambda W_: risk(W_, b), W, dW))
+    print("grads['b']:", gradient_check(lambda b_: risk(W, b_), b, db))
+
+
+check_model_sr_gradients()
 
 # %% [markdown]
 # 教材 §3.2.2.2 与 §3.2.3 的测试：全零初始化时输出每类 1/3，真实类别为 0 时损失为 $\ln 3$。

@@ -5,9 +5,13 @@ import math
 
 import numpy as np
 import paddle
+import pytest
 
+import nndl_grading.hidden.ch01 as hidden
 import nndl_ref.ch01 as ref
+from nndl_grading.rpc import loopback_pair
 from hidden_cases import hidden_check_tests
+from helpers import master_test
 
 REFERENCE_ENV = {name: getattr(ref, name) for name in ref.__all__}
 
@@ -191,3 +195,45 @@ ALTERNATIVES = {
 }
 
 hidden_check_tests("ch01", globals())
+
+
+NOTEBOOK_CHAIN_RULE = '''
+def exp_ab_plus_cd(a, b, c, d):
+    mul_ab, mul_cd, add_op, exp_op = multiply(), multiply(), add(), exponential()
+    g = exp_op(add_op(mul_ab(a, b), mul_cd(c, d)))
+    grad_ab, grad_cd = add_op.backward(exp_op.backward(1.0))
+    return g, (*mul_ab.backward(grad_ab), *mul_cd.backward(grad_cd))
+'''
+
+
+class MultiplyWrongBackward(ref.multiply):
+    def backward(self, grads):
+        return grads, grads
+
+
+def test_chain_rule_check_does_not_depend_on_the_students_operators():
+    """A notebook's composite looks its operators up in the notebook globals: a stubbed or wrong operator of
+    questions 2–4 must not fail q5 (finding of issue 8), and the notebook's own names are restored after."""
+    env = {"add": NotImplemented, "multiply": MultiplyWrongBackward, "exponential": ref.exponential}
+    exec(compile(NOTEBOOK_CHAIN_RULE, "<notebook>", "exec"), env)
+    hidden.check_exp_ab_plus_cd(env)
+    assert env["add"] is NotImplemented and env["multiply"] is MultiplyWrongBackward
+
+
+@pytest.mark.parametrize("mode", ["direct", "rpc"])
+def test_chain_rule_public_test_uses_correct_operators(mode):
+    """q5's public test runs the notebook's composite on operators of its own, so a stubbed or wrong operator
+    of questions 2–4 cannot fail it; the notebook's operators are restored; a wrong composite still fails."""
+    test, parameters = master_test("ch01", "test_chain_rule_book_point")
+    for composite, passes in ((NOTEBOOK_CHAIN_RULE, True), (NOTEBOOK_CHAIN_RULE.replace("1.0", "2.0"), False)):
+        namespace = {"add": NotImplemented, "multiply": MultiplyWrongBackward, "exponential": ref.exponential,
+                     "math": math}
+        exec(compile(composite, "<notebook>", "exec"), namespace)
+        env = namespace if mode == "direct" else loopback_pair(namespace)[1]
+        arguments = [env if name == "env" else namespace[name] for name in parameters]
+        if passes:
+            test(*arguments)
+        else:
+            with pytest.raises(AssertionError):
+                test(*arguments)
+        assert namespace["add"] is NotImplemented and namespace["multiply"] is MultiplyWrongBackward

@@ -1,10 +1,14 @@
 """Chapter-2 hidden checks catch known-wrong implementations and accept different correct ones."""
 
+import os
+
 import numpy as np
 import paddle
+import pytest
 
 import nndl_ref.ch02 as ref
 from hidden_cases import hidden_check_tests
+from helpers import master_test
 
 REFERENCE_ENV = {name: getattr(ref, name) for name in ref.__all__}
 
@@ -73,6 +77,13 @@ def lsm_returns_nothing(model, X, y, reg_lambda=0):
     ref.optimizer_lsm(model, X, y, reg_lambda)
 
 
+def lsm_squeezes_w(model, X, y, reg_lambda=0):
+    """Squeezes w: [D] for D > 1, but 0-D for the book's D = 1 (an official-notebook failure on Paddle 3)."""
+    ref.optimizer_lsm(model, X, y, reg_lambda)
+    model.params["w"] = paddle.squeeze(model.params["w"])
+    return model
+
+
 def lsm_constant_gives_zero_bias(model, X, y, reg_lambda=0):
     """Handles a singular XᵀX by returning zeros for everything."""
     if float(paddle.max(X) - paddle.min(X)) == 0:
@@ -130,7 +141,8 @@ WRONG_VARIANTS = {
                                            ("accepts-wrong-D", {"Linear": LinearAcceptsWrongDimension})],
     "check_mean_squared_error": [("sum", {"mean_squared_error": mse_sum}), ("half", {"mean_squared_error": mse_half})],
     "check_optimizer_lsm_plain": [("no-intercept", {"optimizer_lsm": lsm_without_intercept}),
-                                  ("no-return", {"optimizer_lsm": lsm_returns_nothing})],
+                                  ("no-return", {"optimizer_lsm": lsm_returns_nothing}),
+                                  ("0-D-w-when-D=1", {"optimizer_lsm": lsm_squeezes_w})],
     "check_optimizer_lsm_ridge": [("penalised-bias", {"optimizer_lsm": lsm_penalises_bias})],
     "check_optimizer_lsm_constant_features": [("zero-bias", {"optimizer_lsm": lsm_constant_gives_zero_bias})],
     "check_polynomial_basis_function": [("constant-column", {"polynomial_basis_function": polynomial_with_constant_column}),
@@ -227,3 +239,17 @@ ALTERNATIVES = {
 }
 
 hidden_check_tests("ch02", globals())
+
+
+def _run_public_runner_test(**overrides):
+    test, parameters = master_test("ch02", "test_runner_v1_fits_and_scores")
+    env = {**REFERENCE_ENV, "paddle": paddle, "os": os, **overrides}
+    test(*(env[name] for name in parameters))
+
+
+def test_runner_v1_public_test_uses_no_other_question():
+    """q5's public test passes with a broken Linear and optimizer_lsm (questions 1 and 3; finding of issue 8)
+    and still fails a RunnerV1 that does not save."""
+    _run_public_runner_test(Linear=LinearWithoutBias, optimizer_lsm=lsm_squeezes_w)
+    with pytest.raises(AssertionError):
+        _run_public_runner_test(RunnerV1=RunnerNoSave)

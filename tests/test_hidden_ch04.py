@@ -1,5 +1,7 @@
 """Chapter-4 hidden checks catch known-wrong implementations and accept different correct ones."""
 
+import os
+
 import numpy as np
 import paddle
 import paddle.nn.functional as F
@@ -7,6 +9,7 @@ import pytest
 
 import nndl_ref.ch04 as ref
 from hidden_cases import hidden_check_tests
+from helpers import master_test
 from nndl_grading.checks import CheckFailure
 from nndl_grading.hidden import ch04 as hidden
 
@@ -165,6 +168,21 @@ class accuracy_column_labels_broadcast(ref.Accuracy):
         self.num_count += labels.shape[0]
 
 
+class accuracy_book_item_only(ref.Accuracy):
+    """The printed update with only ``.item()`` for ``.numpy()[0]``: float32 predictions in the binary case, so
+    the book's [B,1] float labels work and int64 labels hit Paddle 3's float-vs-int comparison error."""
+
+    def update(self, outputs, labels):
+        if outputs.shape[1] == 1:
+            outputs = paddle.squeeze(outputs, axis=-1)
+            preds = paddle.cast(outputs >= (0 if self.is_logist else 0.5), dtype="float32")
+        else:
+            preds = paddle.argmax(outputs, axis=1, dtype="int64")
+        labels = paddle.squeeze(labels, axis=-1)
+        self.num_correct += paddle.sum(paddle.cast(preds == labels, dtype="float32")).item()
+        self.num_count += len(labels)
+
+
 class accuracy_strict_threshold(ref.Accuracy):
     def update(self, outputs, labels):
         if outputs.shape[1] == 1:
@@ -317,6 +335,37 @@ class runner_evaluate_swapped(ref.RunnerV3):
         return loss, score
 
 
+class runner_evaluate_records_only_during_training(ref.RunnerV3):
+    """The official notebook's design: evaluate records the dev loss and score only when given a global_step."""
+
+    @paddle.no_grad()
+    def evaluate(self, dev_loader, **kwargs):
+        losses, scores = list(self.dev_losses), list(self.dev_scores)
+        score, loss = super().evaluate(dev_loader, **kwargs)
+        if "global_step" not in kwargs:
+            self.dev_losses, self.dev_scores = losses, scores
+        return score, loss
+
+
+class runner_evaluate_never_records(ref.RunnerV3):
+    """Records nothing, not even when train passes a global_step."""
+
+    @paddle.no_grad()
+    def evaluate(self, dev_loader, **kwargs):
+        losses, scores = list(self.dev_losses), list(self.dev_scores)
+        result = super().evaluate(dev_loader, **kwargs)
+        self.dev_losses, self.dev_scores = losses, scores
+        return result
+
+
+class runner_evaluate_records_step_zero(ref.RunnerV3):
+    """Records (0, loss) when no global_step is given: neither the book's −1 nor no record."""
+
+    @paddle.no_grad()
+    def evaluate(self, dev_loader, **kwargs):
+        return super().evaluate(dev_loader, **{"global_step": 0, **kwargs})
+
+
 WRONG_VARIANTS = {
     "check_tanh": [("book-formula-NaN", {"tanh": tanh_book_formula}),
                    ("2σ(z)-1", {"tanh": tanh_as_two_sigma_minus_one})],
@@ -347,6 +396,8 @@ WRONG_VARIANTS = {
     "check_accuracy_binary": [("strict->", {"Accuracy": accuracy_strict_threshold}),
                               ("ignores-is_logist", {"Accuracy": accuracy_ignores_is_logist}),
                               ("[B,1]-labels-broadcast", {"Accuracy": accuracy_column_labels_broadcast})],
+    "check_accuracy_binary_int_labels": [("strict->", {"Accuracy": accuracy_strict_threshold}),
+                                         ("float-vs-int64", {"Accuracy": accuracy_book_item_only})],
     "check_runner_v3_train_records": [("no-clear_grad", {"RunnerV3": runner_no_clear_grad}),
                                       ("no-eval-at-last-step", {"RunnerV3": runner_no_eval_at_last_step}),
                                       ("stays-in-eval-mode", {"RunnerV3": runner_stays_in_eval_mode}),
@@ -357,7 +408,9 @@ WRONG_VARIANTS = {
     "check_runner_v3_evaluate": [("no-metric.reset", {"RunnerV3": runner_evaluate_without_reset}),
                                  ("no-model.eval", {"RunnerV3": runner_evaluate_in_train_mode}),
                                  ("returns-(loss,score)", {"RunnerV3": runner_evaluate_swapped}),
-                                 ("nan-loss", {"RunnerV3": runner_evaluate_nan_loss})],
+                                 ("nan-loss", {"RunnerV3": runner_evaluate_nan_loss}),
+                                 ("never-records", {"RunnerV3": runner_evaluate_never_records}),
+                                 ("records-step-0", {"RunnerV3": runner_evaluate_records_step_zero})],
     "check_runner_v3_tiny_training": [("no-clear_grad", {"RunnerV3": runner_no_clear_grad}),
                                       ("no-eval-at-last-step", {"RunnerV3": runner_no_eval_at_last_step})],
 }
@@ -644,13 +697,18 @@ ALTERNATIVES = {
     "check_accuracy_streaming": [("book-fixed", {"Accuracy": accuracy_book_fixed}),
                                  ("numpy-tensor-result", {"Accuracy": accuracy_numpy_tensor_result})],
     "check_accuracy_binary": [("book-fixed", {"Accuracy": accuracy_book_fixed}),
-                              ("numpy-tensor-result", {"Accuracy": accuracy_numpy_tensor_result})],
+                              ("numpy-tensor-result", {"Accuracy": accuracy_numpy_tensor_result}),
+                              ("book-item-only", {"Accuracy": accuracy_book_item_only})],
+    "check_accuracy_binary_int_labels": [("book-fixed", {"Accuracy": accuracy_book_fixed}),
+                                         ("numpy-tensor-result", {"Accuracy": accuracy_numpy_tensor_result})],
     "check_runner_v3_train_records": [("book-fixed", {"RunnerV3": runner_book_fixed}),
                                       ("weighted-loss-lists", {"RunnerV3": runner_weighted_loss_list_records})],
     "check_runner_v3_saves_best": [("book-fixed", {"RunnerV3": runner_book_fixed}),
                                    ("weighted-loss-lists", {"RunnerV3": runner_weighted_loss_list_records})],
     "check_runner_v3_evaluate": [("book-fixed", {"RunnerV3": runner_book_fixed}),
-                                 ("weighted-loss-lists", {"RunnerV3": runner_weighted_loss_list_records})],
+                                 ("weighted-loss-lists", {"RunnerV3": runner_weighted_loss_list_records}),
+                                 ("records-only-with-a-step",
+                                  {"RunnerV3": runner_evaluate_records_only_during_training})],
     "check_runner_v3_tiny_training": [("book-fixed", {"RunnerV3": runner_book_fixed}),
                                       ("weighted-loss-lists", {"RunnerV3": runner_weighted_loss_list_records})],
 }
@@ -724,3 +782,19 @@ def test_failure_messages_name_stage_and_section():
     with pytest.raises(CheckFailure) as error:
         hidden.check_runner_v3_train_records({**REFERENCE_ENV, "RunnerV3": runner_no_clear_grad})
     assert "clear_grad" in str(error.value) and "§4.5.4.2" in str(error.value)
+
+
+@pytest.mark.parametrize("RunnerV3", [ref.RunnerV3, runner_evaluate_records_only_during_training])
+def test_runner_v3_public_test_accepts_both_evaluate_designs(RunnerV3):
+    """The master's public test of q8 accepts an evaluate that records (−1, loss) without a global_step (the
+    printed book) and one that records nothing then (the official notebook; finding of issue 8)."""
+    test, parameters = master_test("ch04", "test_runner_v3_two_steps")
+    env = {"RunnerV3": RunnerV3, "paddle": paddle, "F": F, "os": os}
+    test(*(env[name] for name in parameters))
+
+
+def test_runner_v3_public_test_fails_a_runner_without_dev_records():
+    test, parameters = master_test("ch04", "test_runner_v3_two_steps")
+    env = {"RunnerV3": runner_evaluate_never_records, "paddle": paddle, "F": F, "os": os}
+    with pytest.raises(AssertionError):
+        test(*(env[name] for name in parameters))

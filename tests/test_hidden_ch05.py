@@ -1,4 +1,6 @@
-"""Chapter-5 hidden checks catch known-wrong Conv2D layers and accept different correct ones (§5.2.1.2)."""
+"""Chapter-5 hidden checks catch known-wrong layers and accept different correct ones: the single-channel and
+multi-channel Conv2D (§5.1.4, §5.2.1.2), Pool2D (§5.2.2), Model_LeNet (§5.3.2), ResBlock (§5.4.1) and the
+Conv2DOp/Pool2DOp backward exercise."""
 
 import numpy as np
 import paddle
@@ -10,10 +12,37 @@ from paddle.nn.functional import conv2d as aliased_conv2d
 import nndl_ref.ch05 as ref
 from hidden_cases import hidden_check_tests
 from nndl_grading.checks import CheckFailure
-from nndl_grading.hidden.ch05 import BOOK_DEMO, check_conv2d_by_hand, np_conv2d
+from nndl_grading.hidden.ch05 import (BOOK_DEMO, check_conv2d_by_hand, check_pool2d_op_backward, np_conv2d,
+                                      np_pool2d_backward)
+from nndl_ref.ch05.single_channel_conv import Conv2D as SingleChannelConv2D
 
-REFERENCE_ENV = {name: getattr(ref, name) for name in ref.__all__}
+
+
+def kernel_windows(x, height, width, stride):
+    """x [..., M, N] → [..., M', N', height·width] by strided slices (a window layout other than the reference's)."""
+    rows, cols = (x.shape[-2] - height) // stride + 1, (x.shape[-1] - width) // stride + 1
+    return paddle.stack([x[..., u:u + stride * (rows - 1) + 1:stride, v:v + stride * (cols - 1) + 1:stride]
+                         for u in range(height) for v in range(width)], axis=-1)
+
+
+def add_windows(window_grads, shape, height, width, stride):
+    """The adjoint of this file's ``kernel_windows``: slice-wise additions into a zeros tensor of ``shape``."""
+    rows, cols = window_grads.shape[-3], window_grads.shape[-2]
+    total = paddle.zeros(shape, dtype=window_grads.dtype)
+    for u in range(height):
+        for v in range(width):
+            total[..., u:u + stride * (rows - 1) + 1:stride, v:v + stride * (cols - 1) + 1:stride] += \
+                window_grads[..., u * width + v]
+    return total
+
+
+REFERENCE_ENV = {**{name: getattr(ref, name) for name in ref.__all__}, "Conv2D_v2": SingleChannelConv2D}
 FORWARD, BACKWARD, BY_HAND = "check_conv2d_forward", "check_conv2d_backward", "check_conv2d_by_hand"
+SINGLE, SINGLE_BY_HAND = "check_single_conv_forward", "check_single_conv_by_hand"
+POOL_MAX, POOL_AVG, POOL_BY_HAND = "check_pool2d_max", "check_pool2d_avg", "check_pool2d_by_hand"
+LENET_STRUCTURE, LENET_FORWARD = "check_lenet_structure", "check_lenet_forward"
+RES, PLAIN = "check_resblock_residual", "check_resblock_plain"
+CONV_OP, POOL_OP = "check_conv2d_op_backward", "check_pool2d_op_backward"
 
 
 class _Conv(ref.Conv2D):
@@ -197,6 +226,435 @@ def _correct(*extra):
 BUILTINS = (("calls F.conv2d", {"Conv2D": conv_calls_F_conv2d}), ("wraps nn.Conv2D", {"Conv2D": conv_wraps_nn_Conv2D}))
 ALTERNATIVES = {FORWARD: _correct(*BUILTINS), BACKWARD: _correct(*BUILTINS), BY_HAND: _correct()}
 
+
+# ============================================================================ single-channel Conv2D (§5.1.4)
+class single_stub(SingleChannelConv2D):
+    def forward(self, X):
+        raise NotImplementedError
+
+
+class single_book_loops(SingleChannelConv2D):
+    """The book's §5.1.4 code: a padded zeros buffer, then every output pixel in a loop."""
+
+    def forward(self, X):
+        p, s = self.padding, self.stride
+        padded = paddle.zeros([X.shape[0], X.shape[1] + 2 * p, X.shape[2] + 2 * p])
+        padded[:, p:p + X.shape[1], p:p + X.shape[2]] = X
+        u, v = self.weight.shape
+        out = paddle.zeros([X.shape[0], (padded.shape[1] - u) // s + 1, (padded.shape[2] - v) // s + 1])
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                out[:, i, j] = paddle.sum(padded[:, s * i:s * i + u, s * j:s * j + v] * self.weight, axis=[1, 2])
+        return out
+
+
+class single_unfold(SingleChannelConv2D):
+    def forward(self, X):
+        U, V = self.weight.shape
+        p, s = self.padding, self.stride
+        rows = (X.shape[1] + 2 * p - U) // s + 1
+        cols = F.unfold(X.unsqueeze(1), [U, V], strides=s, paddings=p)              # [B, U·V, M'·N']
+        return paddle.matmul(self.weight.reshape([1, U * V]), cols).reshape([X.shape[0], rows, -1])
+
+
+class single_float64(SingleChannelConv2D):
+    def forward(self, X):
+        p = self.padding
+        X = F.pad(X.astype("float64").unsqueeze(1), [p, p, p, p]).squeeze(1)
+        windows = kernel_windows(X, *self.weight.shape, self.stride)
+        return paddle.matmul(windows, self.weight.astype("float64").reshape([-1])).astype("float32")
+
+
+class single_off_by_one(single_book_loops):
+    def forward(self, X):                         # M' = (M + 2P − U)//S, one row and column short
+        return super().forward(X)[:, :-1, :-1]
+
+
+class single_pad_one_side(SingleChannelConv2D):
+    def forward(self, X):                         # zeros only before the image, none after it
+        p = self.padding
+        if p:
+            X = F.pad(X.unsqueeze(1), [p, 0, p, 0]).squeeze(1)
+        U, V = self.weight.shape
+        return paddle.matmul(kernel_windows(X, U, V, self.stride), self.weight.reshape([-1]))
+
+
+class single_stride_on_window(SingleChannelConv2D):
+    def forward(self, X):                         # window x[S·i : S·i + S·U : S] instead of x[S·i : S·i + U]
+        p, s = self.padding, self.stride
+        X = F.pad(X.unsqueeze(1), [p] * 4).squeeze(1) if p else X
+        U, V = self.weight.shape
+        rows, cols = (X.shape[1] - U) // s + 1, (X.shape[2] - V) // s + 1
+        X = F.pad(X.unsqueeze(1), [0, s * V, 0, s * U]).squeeze(1)
+        out = 0
+        for u in range(U):
+            for v in range(V):
+                out = out + X[:, s * u:s * u + s * (rows - 1) + 1:s, s * v:s * v + s * (cols - 1) + 1:s] * self.weight[u, v]
+        return out
+
+
+class single_calls_F_conv2d(SingleChannelConv2D):
+    def forward(self, X):
+        return F.conv2d(X.unsqueeze(1), self.weight[None, None], stride=self.stride, padding=self.padding).squeeze(1)
+
+
+# ============================================================================ Pool2D (§5.2.2)
+class pool_stub(ref.Pool2D):
+    def forward(self, x):
+        raise NotImplementedError
+
+
+class pool_book_loops(ref.Pool2D):
+    """The book's loops, with size = (h, w) read the right way round."""
+
+    def forward(self, x):
+        s, h, w = self.stride, self.h, self.w
+        out = paddle.zeros([x.shape[0], x.shape[1], (x.shape[2] - h) // s + 1, (x.shape[3] - w) // s + 1])
+        reduce = paddle.max if self.mode == "max" else paddle.mean
+        for i in range(out.shape[2]):
+            for j in range(out.shape[3]):
+                out[:, :, i, j] = reduce(x[:, :, s * i:s * i + h, s * j:s * j + w], axis=[2, 3])
+        return out
+
+
+class pool_unfold(ref.Pool2D):
+    def forward(self, x):
+        B, C, H, W = x.shape
+        rows = (H - self.h) // self.stride + 1
+        cols = F.unfold(x.reshape([B * C, 1, H, W]), [self.h, self.w], strides=self.stride)   # [BC, h·w, L]
+        pooled = cols.max(axis=1) if self.mode == "max" else cols.mean(axis=1)
+        return pooled.reshape([B, C, rows, -1])
+
+
+class pool_float64(ref.Pool2D):
+    def forward(self, x):
+        return super().forward(x.astype("float64")).astype("float32")
+
+
+class pool_book_swapped_hw(pool_book_loops):
+    def forward(self, x):                         # the printed code: w slides along the height, h along the width
+        self.h, self.w = self.w, self.h
+        try:
+            return super().forward(x)
+        finally:
+            self.h, self.w = self.w, self.h
+
+
+class pool_avg_sums(ref.Pool2D):
+    def forward(self, x):
+        out = super().forward(x)
+        return out * (self.h * self.w) if self.mode == "avg" else out
+
+
+class pool_stride_one(ref.Pool2D):
+    def forward(self, x):                         # ignores stride
+        return kernel_windows(x, self.h, self.w, 1).max(-1) if self.mode == "max" else \
+            kernel_windows(x, self.h, self.w, 1).mean(-1)
+
+
+class pool_off_by_one(pool_book_loops):
+    def forward(self, x):
+        return super().forward(x)[:, :, :-1, :-1]
+
+
+class pool_always_max(ref.Pool2D):
+    def forward(self, x):
+        return kernel_windows(x, self.h, self.w, self.stride).max(-1)
+
+
+class pool_builtins(ref.Pool2D):
+    def forward(self, x):
+        pool = F.max_pool2d if self.mode == "max" else F.avg_pool2d
+        return pool(x, (self.h, self.w), self.stride)
+
+
+# ============================================================================ Model_LeNet (§5.3.2)
+class lenet_stub(ref.Model_LeNet):
+    def forward(self, x):
+        raise NotImplementedError
+
+
+class lenet_relu_after_conv3(ref.Model_LeNet):
+    def forward(self, x):                         # the companion notebook's placement, not the book's code
+        out = self.pool2(F.relu(self.conv2(self.pool1(F.relu(self.conv1(x))))))
+        out = F.relu(self.conv3(out)).reshape([x.shape[0], -1])
+        return self.linear2(F.relu(self.linear1(out)))
+
+
+class lenet_avg_then_max(ref.Model_LeNet):
+    def __init__(self, in_channels, num_classes=10):
+        super().__init__(in_channels, num_classes)
+        self.pool1, self.pool2 = self.pool2, self.pool1
+
+
+class lenet_no_relu_linear1(ref.Model_LeNet):
+    def forward(self, x):
+        out = self.pool2(F.relu(self.conv2(self.pool1(F.relu(self.conv1(x))))))
+        return self.linear2(self.linear1(self.conv3(out).reshape([x.shape[0], -1])))
+
+
+class lenet_wrong_width(ref.Model_LeNet):
+    def __init__(self, in_channels, num_classes=10):
+        super().__init__(in_channels, num_classes)
+        self.linear1 = nn.Linear(120, 64)
+        self.linear2 = nn.Linear(64, num_classes)
+
+
+class lenet_upstream_names(nn.Layer):
+    """The companion notebook's attribute names (conv1/pool2/conv3/pool4/conv5/linear6/linear7), the book's
+    layers and activations, flattening by squeeze."""
+
+    def __init__(self, in_channels, num_classes=10):
+        super().__init__()
+        self.conv1 = Conv2D(in_channels=in_channels, out_channels=6, kernel_size=5, weight_attr=paddle.ParamAttr())
+        self.pool2 = Pool2D(size=(2, 2), mode="max", stride=2)
+        self.conv3 = Conv2D(in_channels=6, out_channels=16, kernel_size=5, weight_attr=paddle.ParamAttr())
+        self.pool4 = Pool2D(size=(2, 2), mode="avg", stride=2)
+        self.conv5 = Conv2D(in_channels=16, out_channels=120, kernel_size=5, weight_attr=paddle.ParamAttr())
+        self.linear6 = nn.Linear(120, 84)
+        self.linear7 = nn.Linear(84, num_classes)
+
+    def forward(self, x):
+        out = self.pool4(F.relu(self.conv3(self.pool2(F.relu(self.conv1(x))))))
+        out = paddle.squeeze(self.conv5(out), axis=[2, 3])
+        return self.linear7(F.relu(self.linear6(out)))
+
+
+Conv2D, Pool2D = ref.Conv2D, ref.Pool2D          # what lenet_upstream_names's constructor looks up
+
+
+class lenet_broken_conv(ref.Conv2D):
+    def forward(self, inputs):
+        raise NotImplementedError
+
+
+# ============================================================================ ResBlock (§5.4.1)
+class res_stub(ref.ResBlock):
+    def forward(self, inputs):
+        raise NotImplementedError
+
+
+class res_no_final_relu(ref.ResBlock):
+    def forward(self, inputs):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(inputs)))))
+        if self.use_residual:
+            y = y + (inputs if self.shortcut else self.short(inputs))
+        return y
+
+
+class res_relu_before_add(ref.ResBlock):
+    def forward(self, inputs):
+        y = F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(inputs))))))
+        if self.use_residual:
+            y = y + (inputs if self.shortcut else self.short(inputs))
+        return y
+
+
+class res_ignores_use_residual(ref.ResBlock):
+    def forward(self, inputs):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(inputs)))))
+        return F.relu(y + (inputs if self.shortcut else self.short(inputs)))
+
+
+class res_never_adds(ref.ResBlock):
+    def forward(self, inputs):
+        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(inputs))))))
+
+
+class res_no_bn1(ref.ResBlock):
+    def forward(self, inputs):
+        y = self.bn2(self.conv2(F.relu(self.conv1(inputs))))
+        if self.use_residual:
+            y = y + (inputs if self.shortcut else self.short(inputs))
+        return F.relu(y)
+
+
+class res_paddle_add(ref.ResBlock):
+    """The book's own lines: paddle.add(x=short, y=y) inside ``if self.use_residual``."""
+
+    def forward(self, inputs):
+        y = F.relu(self.bn1(self.conv1(inputs)))
+        y = self.bn2(self.conv2(y))
+        if self.use_residual:
+            short = inputs if self.shortcut else self.short(inputs)
+            y = paddle.add(x=short, y=y)
+        return F.relu(y)
+
+
+# ============================================================================ Conv2DOp / Pool2DOp
+class op_stub(ref.Conv2DOp):
+    def backward(self, grads):
+        raise NotImplementedError
+
+
+class op_bias_mean(ref.Conv2DOp):
+    def backward(self, grads):
+        dX = super().backward(grads)
+        self.grads["b"] = self.grads["b"] / grads.shape[0]
+        return dX
+
+
+class op_no_crop(ref.Conv2DOp):
+    def backward(self, grads):                    # forgets to cut the padding off δ_X: wrong shape
+        p = self.padding
+        self.padding = 0
+        try:
+            self.inputs = F.pad(self.inputs, [p] * 4) if p else self.inputs
+            return super().backward(grads)
+        finally:
+            self.padding = p
+
+
+class op_flipped_dx(ref.Conv2DOp):
+    def backward(self, grads):
+        dX = super().backward(grads)
+        return paddle.flip(dX, [2, 3])
+
+
+class op_first_inputs(ref.Conv2DOp):
+    def forward(self, inputs):                    # caches only the first input it ever sees
+        if self.inputs is None:
+            self.inputs = inputs
+        cached = self.inputs
+        out = super().forward(inputs)
+        self.inputs = cached
+        return out
+
+
+class op_autograd(ref.Conv2DOp):
+    """backward by autograd on a float64 copy of the forward (allowed: the result is what counts)."""
+
+    def backward(self, grads):
+        x = self.inputs.astype("float64").detach()
+        x.stop_gradient = False
+        W = self.params["W"].astype("float64").detach()
+        W.stop_gradient = False
+        b = self.params["b"].astype("float64").detach()
+        b.stop_gradient = False
+        out = F.conv2d(x, W, b.reshape([-1]), stride=self.stride, padding=self.padding)
+        dx, dW, db = paddle.grad([out], [x, W, b], [grads.astype("float64")])
+        self.grads["W"], self.grads["b"] = dW.astype("float32"), db.reshape([-1]).astype("float32")
+        return dx.astype("float32")
+
+
+class op_loops(ref.Conv2DOp):
+    """δ_X by a loop over output pixels (the book's style), parameter gradients by loops too."""
+
+    def backward(self, grads):
+        p, s, W = self.padding, self.stride, self.params["W"]
+        P, D, U, V = W.shape
+        padded = F.pad(self.inputs, [p] * 4) if p else self.inputs
+        dpad = paddle.zeros(padded.shape)
+        dW = paddle.zeros(W.shape)
+        for i in range(grads.shape[2]):
+            for j in range(grads.shape[3]):
+                g = grads[:, :, i, j]                                             # [B, P]
+                window = padded[:, :, s * i:s * i + U, s * j:s * j + V]           # [B, D, U, V]
+                dpad[:, :, s * i:s * i + U, s * j:s * j + V] += paddle.einsum("bp,pduv->bduv", g, W)
+                dW += paddle.einsum("bp,bduv->pduv", g, window)
+        self.grads["W"], self.grads["b"] = dW, grads.sum(axis=[0, 2, 3])
+        return dpad[:, :, p:p + self.inputs.shape[2], p:p + self.inputs.shape[3]]
+
+
+class pool_op_stub(ref.Pool2DOp):
+    def backward(self, grads):
+        raise NotImplementedError
+
+
+class pool_op_last_tie(ref.Pool2DOp):
+    def backward(self, grads):                    # ties: the LAST maximum in row-major order gets the gradient
+        if self.mode == "avg":
+            return super().backward(grads)
+        windows = kernel_windows(self.inputs, self.h, self.w, self.stride)
+        size = self.h * self.w
+        last = size - 1 - paddle.argmax(paddle.flip(windows, [-1]), axis=-1)
+        routed = grads.unsqueeze(-1) * F.one_hot(last, size).astype(grads.dtype)
+        return add_windows(routed, self.inputs.shape, self.h, self.w, self.stride)
+
+
+class pool_op_all_ties(ref.Pool2DOp):
+    def backward(self, grads):                    # every tied maximum gets the whole gradient
+        if self.mode == "avg":
+            return super().backward(grads)
+        windows = kernel_windows(self.inputs, self.h, self.w, self.stride)
+        routed = grads.unsqueeze(-1) * (windows == windows.max(-1, keepdim=True)).astype(grads.dtype)
+        return add_windows(routed, self.inputs.shape, self.h, self.w, self.stride)
+
+
+class pool_op_avg_sum(ref.Pool2DOp):
+    def backward(self, grads):
+        dX = super().backward(grads)
+        return dX * (self.h * self.w) if self.mode == "avg" else dX
+
+
+class pool_op_no_overlap_sum(ref.Pool2DOp):
+    def backward(self, grads):                    # writes instead of adding: overlapping windows overwrite
+        size = self.h * self.w
+        windows = kernel_windows(self.inputs, self.h, self.w, self.stride)
+        if self.mode == "avg":
+            routed = grads.unsqueeze(-1).expand(grads.shape + [size]) / size
+        else:
+            routed = grads.unsqueeze(-1) * F.one_hot(paddle.argmax(windows, -1), size).astype(grads.dtype)
+        dX = paddle.zeros(self.inputs.shape)
+        rows, cols = grads.shape[2], grads.shape[3]
+        s = self.stride
+        for u in range(self.h):
+            for v in range(self.w):
+                dX[:, :, u:u + s * (rows - 1) + 1:s, v:v + s * (cols - 1) + 1:s] = routed[..., u * self.w + v]
+        return dX
+
+
+class pool_op_numpy_loops(ref.Pool2DOp):
+    """numpy loops inside backward (no autograd involved), converted back to a tensor."""
+
+    def backward(self, grads):
+        return paddle.to_tensor(np_pool2d_backward(self.inputs.numpy(), grads.numpy(), (self.h, self.w),
+                                                   self.stride, self.mode).astype("float32"))
+
+
+WRONG_VARIANTS.update({
+    SINGLE: [("stub", {"Conv2D_v2": single_stub}), ("off-by-one output size", {"Conv2D_v2": single_off_by_one}),
+             ("padding on one side", {"Conv2D_v2": single_pad_one_side}),
+             ("stride applied to the window", {"Conv2D_v2": single_stride_on_window})],
+    SINGLE_BY_HAND: [("stub", {"Conv2D_v2": single_stub}), ("calls F.conv2d", {"Conv2D_v2": single_calls_F_conv2d})],
+    POOL_MAX: [("stub", {"Pool2D": pool_stub}), ("book's swapped h/w", {"Pool2D": pool_book_swapped_hw}),
+               ("ignores stride", {"Pool2D": pool_stride_one}), ("off-by-one", {"Pool2D": pool_off_by_one})],
+    POOL_AVG: [("stub", {"Pool2D": pool_stub}), ("avg that sums", {"Pool2D": pool_avg_sums}),
+               ("book's swapped h/w", {"Pool2D": pool_book_swapped_hw}), ("always max", {"Pool2D": pool_always_max})],
+    POOL_BY_HAND: [("stub", {"Pool2D": pool_stub}), ("calls the built-ins", {"Pool2D": pool_builtins})],
+    LENET_STRUCTURE: [("stub", {"Model_LeNet": lenet_stub}), ("84 → 64 hidden units", {"Model_LeNet": lenet_wrong_width})],
+    LENET_FORWARD: [("stub", {"Model_LeNet": lenet_stub}), ("ReLU after conv3", {"Model_LeNet": lenet_relu_after_conv3}),
+                    ("avg pooling first, max second", {"Model_LeNet": lenet_avg_then_max}),
+                    ("no ReLU after linear1", {"Model_LeNet": lenet_no_relu_linear1})],
+    RES: [("stub", {"ResBlock": res_stub}), ("no final ReLU", {"ResBlock": res_no_final_relu}),
+          ("ReLU before the addition", {"ResBlock": res_relu_before_add}), ("never adds", {"ResBlock": res_never_adds}),
+          ("no bn1", {"ResBlock": res_no_bn1})],
+    PLAIN: [("stub", {"ResBlock": res_stub}), ("adds despite use_residual=False", {"ResBlock": res_ignores_use_residual}),
+            ("no final ReLU", {"ResBlock": res_no_final_relu})],
+    CONV_OP: [("stub", {"Conv2DOp": op_stub}), ("bias gradient averaged", {"Conv2DOp": op_bias_mean}),
+              ("δ_X padding not cropped", {"Conv2DOp": op_no_crop}), ("δ_X flipped", {"Conv2DOp": op_flipped_dx}),
+              ("caches the first input", {"Conv2DOp": op_first_inputs})],
+    POOL_OP: [("stub", {"Pool2DOp": pool_op_stub}), ("ties to the last maximum", {"Pool2DOp": pool_op_last_tie}),
+              ("ties to every maximum", {"Pool2DOp": pool_op_all_ties}), ("avg gradient summed", {"Pool2DOp": pool_op_avg_sum}),
+              ("overlapping windows overwrite", {"Pool2DOp": pool_op_no_overlap_sum})],
+})
+SINGLE_CORRECT = [("book loops", {"Conv2D_v2": single_book_loops}), ("unfold", {"Conv2D_v2": single_unfold}),
+                  ("float64 inside", {"Conv2D_v2": single_float64})]
+POOL_CORRECT = [("book loops (h/w fixed)", {"Pool2D": pool_book_loops}), ("unfold", {"Pool2D": pool_unfold}),
+                ("float64 inside", {"Pool2D": pool_float64})]
+ALTERNATIVES.update({
+    SINGLE: SINGLE_CORRECT + [("calls F.conv2d", {"Conv2D_v2": single_calls_F_conv2d})], SINGLE_BY_HAND: SINGLE_CORRECT,
+    POOL_MAX: POOL_CORRECT + [("built-ins", {"Pool2D": pool_builtins})],
+    POOL_AVG: POOL_CORRECT + [("built-ins", {"Pool2D": pool_builtins})], POOL_BY_HAND: POOL_CORRECT,
+    LENET_STRUCTURE: [("companion notebook's names", {"Model_LeNet": lenet_upstream_names}),
+                      ("student's Conv2D broken (another question)", {"Conv2D": lenet_broken_conv})],
+    LENET_FORWARD: [("companion notebook's names", {"Model_LeNet": lenet_upstream_names}),
+                    ("student's Conv2D/Pool2D broken (other questions)", {"Conv2D": lenet_broken_conv, "Pool2D": pool_stub})],
+    RES: [("book's paddle.add", {"ResBlock": res_paddle_add})], PLAIN: [("book's paddle.add", {"ResBlock": res_paddle_add})],
+    CONV_OP: [("autograd in float64", {"Conv2DOp": op_autograd}), ("loops, bias [P]", {"Conv2DOp": op_loops})],
+    POOL_OP: [("numpy loops", {"Pool2DOp": pool_op_numpy_loops})],
+})
+
 hidden_check_tests("ch05", globals())
 
 
@@ -215,3 +673,11 @@ def test_numeric_conv_matches_the_book_demo():
     """The check's own float64 oracle reproduces §5.2.1.2's printed output (weights 1, bias 0)."""
     out = np_conv2d(np.array(BOOK_DEMO), np.ones((3, 2, 2, 2)), np.zeros((3, 1)), 1, 0)
     np.testing.assert_allclose(out, np.tile([[20.0, 28.0], [44.0, 52.0]], (1, 3, 1, 1)))
+
+
+def test_pool_backward_oracle_routes_ties_to_the_first_maximum():
+    """The numpy oracle's tie rule agrees with paddle.nn.MaxPool2D's autograd (first maximum, row-major)."""
+    X = np.array([[[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]]])
+    x = paddle.to_tensor(X, stop_gradient=False)
+    F.max_pool2d(x, 2, 1).sum().backward()
+    np.testing.assert_array_equal(np_pool2d_backward(X, np.ones((1, 1, 2, 2)), (2, 2), 1, "max"), x.grad.numpy())

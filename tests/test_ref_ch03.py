@@ -5,11 +5,8 @@ Every expected value comes from an independent source: a number printed in the b
 math written here in numpy. Moon1000 is unseeded in the book, so its pinned target is OUR OWN seeded one.
 """
 
-import ast
-import importlib
 import inspect
 import math
-import pathlib
 
 import matplotlib
 
@@ -22,23 +19,14 @@ import paddle.nn.functional as F  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from helpers import numeric_grad, relative_error, t64  # noqa: E402
 import nndl_ref.ch03 as ch03  # noqa: E402
 from nndl_ref.ch03 import (BinaryCrossEntropyLoss, Model_LR, Model_SR, MultiCrossEntropyLoss,  # noqa: E402
                            Optimizer, Optimizer_GD, RunnerV2, accuracy, load_data, logistic,
                            make_moons, make_multiclass_classification, softmax)
 
 
-
 # ----------------------------------------------------------------------------------------- helpers
-def rel_error(a, b):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
-
-
-def t64(array):
-    return paddle.to_tensor(np.asarray(array, dtype=np.float64))
-
-
 def np_sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -57,20 +45,6 @@ def np_log_softmax(z):
 def np_mce_risk(W, b, X, y):
     """Eq. 3.16 in float64."""
     return -np.mean(np_log_softmax(X @ W + b)[np.arange(len(y)), y])
-
-
-def central_diff_grad(f, x, eps=1e-6):
-    """Numerical gradient of the scalar f at the float64 array x (central differences)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        f_plus = f()
-        x[idx] = old - eps
-        f_minus = f()
-        x[idx] = old
-        grad[idx] = (f_plus - f_minus) / (2 * eps)
-    return grad
 
 
 def split(X, y, num_train, num_dev):
@@ -269,12 +243,12 @@ def test_model_lr_backward_matches_finite_differences():
     model.params = {"w": t64(w), "b": t64(b)}
     model(t64(X))
     model.backward(t64(y))
-    dw = central_diff_grad(lambda: np_bce_risk(w, b, X, y), w)
-    db = central_diff_grad(lambda: np_bce_risk(w, b, X, y), b)
+    dw = numeric_grad(lambda w_: np_bce_risk(w_, b, X, y), w)
+    db = numeric_grad(lambda b_: np_bce_risk(w, b_, X, y), b)
     assert list(model.grads["w"].shape) == [3, 1]
     assert model.grads["b"].size == 1
-    assert rel_error(model.grads["w"].numpy(), dw) < 1e-6
-    assert rel_error(model.grads["b"].numpy().reshape(1), db) < 1e-6
+    assert relative_error(model.grads["w"].numpy(), dw) < 1e-6
+    assert relative_error(model.grads["b"].numpy().reshape(1), db) < 1e-6
 
 
 def test_model_lr_backward_matches_paddle_autograd_float32():
@@ -357,11 +331,11 @@ def test_model_sr_backward_matches_finite_differences():
     model.params = {"W": t64(W), "b": t64(b)}
     model(t64(X))
     model.backward(paddle.to_tensor(y))
-    dW = central_diff_grad(lambda: np_mce_risk(W, b, X, y), W)
-    db = central_diff_grad(lambda: np_mce_risk(W, b, X, y), b)
+    dW = numeric_grad(lambda W_: np_mce_risk(W_, b, X, y), W)
+    db = numeric_grad(lambda b_: np_mce_risk(W, b_, X, y), b)
     assert list(model.grads["W"].shape) == [4, 3] and list(model.grads["b"].shape) == [3]
-    assert rel_error(model.grads["W"].numpy(), dW) < 1e-6
-    assert rel_error(model.grads["b"].numpy(), db) < 1e-6
+    assert relative_error(model.grads["W"].numpy(), dW) < 1e-6
+    assert relative_error(model.grads["b"].numpy(), db) < 1e-6
 
 
 def test_model_sr_backward_matches_paddle_autograd_float32():
@@ -393,9 +367,9 @@ def test_model_sr_backward_accepts_label_shapes_and_dtypes(shape, dtype):
     model.params = {"W": t64(W), "b": t64(np.zeros(3))}
     model(t64(X))
     model.backward(paddle.to_tensor(y.reshape(shape).astype(dtype)))
-    dW = central_diff_grad(lambda: np_mce_risk(W, np.zeros(3), X, y), W)
+    dW = numeric_grad(lambda W_: np_mce_risk(W_, np.zeros(3), X, y), W)
     assert list(model.grads["W"].shape) == [2, 3]
-    assert rel_error(model.grads["W"].numpy(), dW) < 1e-6
+    assert relative_error(model.grads["W"].numpy(), dW) < 1e-6
 
 
 # ----------------------------------------------------------------------------------------- losses

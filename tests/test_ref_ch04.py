@@ -8,11 +8,8 @@ test needs it, the data are seeded here (``paddle.seed(102)``) and only relation
 ratios, orders of magnitude of the book's printed norms) are asserted.
 """
 
-import ast
-import importlib
 import inspect
 import math
-import pathlib
 
 import matplotlib
 
@@ -27,6 +24,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from paddle.nn.initializer import Constant  # noqa: E402
 
+from helpers import numeric_grad, relative_error, t32, t64  # noqa: E402
 import nndl_ref.ch02 as ch02  # noqa: E402
 import nndl_ref.ch03 as ch03  # noqa: E402
 import nndl_ref.ch04 as ch04  # noqa: E402
@@ -42,33 +40,6 @@ BOOK_LRELU_NORMS = [2.4733036e-16, 4.0215612e-13, 1.6351807e-09, 8.873676e-06, 0
 
 
 # ----------------------------------------------------------------------------------------- helpers
-def rel_error(a, b):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
-
-
-def t64(array):
-    return paddle.to_tensor(np.asarray(array, dtype=np.float64))
-
-
-def t32(array):
-    return paddle.to_tensor(np.asarray(array, dtype=np.float32))
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """Central finite differences of the scalar f at the float64 array x (x is restored)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        plus = f(x)
-        x[idx] = old - eps
-        minus = f(x)
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
-
-
 def np_sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -235,7 +206,7 @@ def test_relu_op_forward_backward():
     dZ = op.backward(t64(G)).numpy()
     smooth = np.ones_like(Z, dtype=bool)
     smooth[0, 0] = False
-    fd = numeric_grad(lambda z: float(np.sum(G * np.maximum(z, 0))), Z.copy(), eps=1e-7)
+    fd = numeric_grad(lambda z: float(np.sum(G * np.maximum(z, 0))), Z.copy(), step=1e-7)
     np.testing.assert_allclose(dZ[smooth], fd[smooth], rtol=1e-6, atol=1e-9)
     assert dZ[0, 0] == 0.0
 
@@ -341,10 +312,10 @@ def test_mlp_l2_whole_backward_matches_finite_differences():
             return _np_mlp_risk({**params, key: v}, X, y)
         expected = numeric_grad(risk, value.copy())
         assert grads[key].size == expected.size, key
-        assert rel_error(grads[key].numpy().reshape(expected.shape), expected) < 1e-7, key
+        assert relative_error(grads[key].numpy().reshape(expected.shape), expected) < 1e-7, key
     dX = model.backward(loss_fn.backward())
     assert dX is not None and list(dX.shape) == [6, 3]
-    assert rel_error(dX.numpy(), numeric_grad(lambda x: _np_mlp_risk(params, x, y), X.copy())) < 1e-7
+    assert relative_error(dX.numpy(), numeric_grad(lambda x: _np_mlp_risk(params, x, y), X.copy())) < 1e-7
 
 
 def test_mlp_l2_backward_matches_autograd_of_v2():
@@ -406,6 +377,7 @@ def test_layerwise_optimizer_step():
 
 
 # ------------------------------------------------------------ §4.2.5–§4.3.4 runners and parity run
+@pytest.mark.slow
 def test_op_mlp_and_v2_train_identically(moons, tmp_path):
     """§4.2.6 vs §4.3.3 on (seeded) Moon1000, the book's setup (hidden 5, lr 0.2, 1000 epochs): the
     same paddle.seed draws the same weights for Model_MLP_L2 (standard_normal) and Model_MLP_L2_V2

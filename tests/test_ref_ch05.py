@@ -156,3 +156,66 @@ def test_lenet_equals_the_paddle_api_lenet_with_copied_weights():
     theirs.set_state_dict(state)
     x = paddle.to_tensor(np.random.default_rng(6).normal(size=(3, 1, 32, 32)).astype("float32"))
     np.testing.assert_allclose(ours(x).numpy(), theirs(x).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_multi_channel_conv_reproduces_the_printed_demo_of_section_5_2_1_2():
+    from nndl_ref.ch05 import Conv2D
+    inputs = paddle.to_tensor([[[[0.0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]]])
+    conv = Conv2D(in_channels=2, out_channels=3, kernel_size=2)
+    assert conv.weight.shape == [3, 2, 2, 2] and conv.bias.shape == [3, 1]
+    np.testing.assert_array_equal(conv(inputs).numpy(), np.tile([[20.0, 28.0], [44.0, 52.0]], (1, 3, 1, 1)))
+    assert _count(Conv2D(3, 6, 3)) == 168        # the companion notebook's P·D·U·V + P example
+
+
+@pytest.mark.parametrize("D,P,k,stride,padding,shape", [(2, 3, 3, 2, 1, (5, 6)), (1, 2, 2, 1, 0, (4, 4)),
+                                                         (3, 2, 3, 3, 2, (7, 5))])
+def test_conv2d_op_backward_matches_finite_differences_and_autograd(D, P, k, stride, padding, shape):
+    from helpers import numeric_vjp, relative_error, t64
+    from nndl_ref.ch05 import Conv2DOp
+    rng = np.random.default_rng(55)
+    X, W, b = rng.normal(size=(2, D, *shape)), rng.normal(size=(P, D, k, k)), rng.normal(size=(P, 1))
+    op = Conv2DOp(D, P, k, stride, padding, weight_init=lambda shape: t64(W), bias_init=lambda shape: t64(b))
+    out = op(t64(X))
+    G = rng.normal(size=out.shape)
+    dX = op.backward(t64(G))
+
+    def forward(x, w, c):
+        return F.conv2d(t64(x), t64(w), t64(c.ravel()), stride=stride, padding=padding).numpy()
+
+    for actual, expected in zip((dX, op.grads["W"], op.grads["b"]), numeric_vjp(forward, [X, W, b], G)):
+        assert relative_error(actual, expected) < 1e-8
+    x, w, c = (paddle.to_tensor(a, stop_gradient=False) for a in (X, W, b.ravel()))
+    (F.conv2d(x, w, c, stride=stride, padding=padding) * t64(G)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), forward(X, W, b), rtol=1e-12, atol=1e-12)
+    for actual, expected in zip((dX, op.grads["W"], op.grads["b"]), (x.grad, w.grad, c.grad)):
+        np.testing.assert_allclose(np.ravel(actual.numpy()), np.ravel(expected.numpy()), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode,builtin", [("max", F.max_pool2d), ("avg", F.avg_pool2d)])
+@pytest.mark.parametrize("size,stride", [((2, 2), 2), ((2, 3), 1), ((3, 2), 2)])
+def test_pool2d_op_backward_matches_paddle_autograd(mode, builtin, size, stride):
+    from helpers import t64
+    from nndl_ref.ch05 import Pool2DOp
+    X = np.random.default_rng(56).normal(size=(2, 2, 7, 6))
+    op = Pool2DOp(size, mode, stride)
+    out = op(t64(X))
+    G = np.random.default_rng(57).normal(size=out.shape)
+    x = paddle.to_tensor(X, stop_gradient=False)
+    y = builtin(x, size, stride)
+    (y * t64(G)).sum().backward()
+    # Paddle's float64 average pooling is only float32-exact (~3e-8 relative)
+    np.testing.assert_allclose(out.numpy(), y.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(op.backward(t64(G)).numpy(), x.grad.numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_max_pool_op_sends_a_tie_to_the_first_maximum_like_paddle():
+    from helpers import t64
+    from nndl_ref.ch05 import Pool2DOp
+    X = np.array([[[[1.0, 3, 3, 0], [3, 1, 2, 2], [0, 0, 2, 2]]]])
+    for stride in (1, 2):
+        op = Pool2DOp((2, 2), "max", stride)
+        out = op(t64(X))
+        G = np.arange(1.0, 1.0 + out.numpy().size).reshape(out.shape)
+        x = paddle.to_tensor(X, stop_gradient=False)
+        (F.max_pool2d(x, 2, stride) * t64(G)).sum().backward()
+        np.testing.assert_array_equal(op.backward(t64(G)).numpy(), x.grad.numpy())

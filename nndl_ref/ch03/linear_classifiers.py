@@ -122,7 +122,7 @@ class Model_SR(Op):
         self.grads["b"] = (-1.0 / N) * paddle.sum(diff, axis=0)
 
 
-# The book's training code calls the classes by lowercase names (lines 3538, 4097), as do its notebooks.
+# The book's training code calls the classes by lowercase names (§3.1.7, §3.2.5), as do its notebooks.
 model_LR = Model_LR
 model_SR = Model_SR
 

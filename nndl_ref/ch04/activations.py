@@ -1,6 +1,6 @@
 """Activation functions as plain tensor functions (book §4.1.2 and 动手练习 4.1).
 
-The book's ``logistic`` is chapter 3's (book §3.1.2); chapter 4 prints it again unchanged (line 4507),
+The book's ``logistic`` is chapter 3's (book §3.1.2); chapter 4 prints it again unchanged (§4.1.2.1),
 so it is not repeated here.
 """
 

@@ -109,7 +109,7 @@ class Model_MLP_L2_V3(nn.Layer):
     """Two-layer FNN for Iris that outputs LOGITS: Linear → Sigmoid → Linear (book §4.5.3).
 
     Note the argument order (input_size, output_size, hidden_size), unlike V2's. Weights
-    N(0, 0.01²), biases 1. The book's Table 1.1 (line 1464) misnames it ``Model_MLP_L2_V2``.
+    N(0, 0.01²), biases 1. The book's Table 1.1 (§1.3.4) misnames it ``Model_MLP_L2_V2``.
     """
 
     def __init__(self, input_size, output_size, hidden_size):

@@ -2,7 +2,7 @@
 ``BinaryCrossEntropyLoss`` that starts back-propagation (book §4.2.2, §4.2.3, §4.2.4.2–§4.2.4.4).
 
 Samples are rows: an input has shape [N, M_in], ``W`` is [M_in, M_out] and ``b`` is [1, M_out] — the
-transpose of the textbook's column notation (book notes at lines 4650 and 4980).
+transpose of the textbook's column notation (the book's notes in §4.2.2 and §4.2.4.4).
 """
 
 import paddle
@@ -65,7 +65,7 @@ class Logistic(Op):
 
 class ReLU(Op):
     """The ReLU activation A = max(0, Z) as an operator with backward (book §4.2.4.3, 动手练习 4.2; the
-    book prints its own answer in chapter 7, line 11384).
+    book prints its own answer in §7.6.2.1).
 
     ``backward(outputs_grads)`` returns δ_A ⊙ 1[Z > 0]; the derivative at exactly 0 is taken as 0, as
     the book's ``inputs > 0`` and Paddle's ``F.relu`` do. ``params`` is None.

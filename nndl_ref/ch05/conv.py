@@ -4,6 +4,8 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
+from .windows import kernel_windows
+
 
 class Conv2D(nn.Layer):
     """Z^p = Σ_d W^{p,d} ⊗ X^d + b^p (eq. 5.5) for every output channel p, with stride S and zero padding P.
@@ -16,8 +18,8 @@ class Conv2D(nn.Layer):
     in the book's code). ⊗ is cross-correlation (no kernel flip, §5.1.1). The activation stays outside.
 
     Differs from the book's code, not its result: instead of Python loops writing every output pixel
-    into a ``paddle.zeros`` buffer, it slices the padded input once per kernel offset (u, v) and contracts
-    channels and offsets in one ``einsum``, which autograd differentiates as well and is far faster.
+    into a ``paddle.zeros`` buffer, it gathers every window once (``kernel_windows``, im2col) and contracts
+    channels and offsets in one matrix product, which autograd differentiates as well and is far faster.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
@@ -31,15 +33,11 @@ class Conv2D(nn.Layer):
         self.in_channels, self.out_channels = in_channels, out_channels
 
     def forward(self, inputs):
-        s, p = self.stride, self.padding
-        _, _, U, V = self.weight.shape
+        """inputs [B, D, M, N] → [B, P, M', N']."""
+        p = self.padding
+        P, D, U, V = self.weight.shape
         padded = F.pad(inputs, [p, p, p, p]) if p else inputs
-        rows = (padded.shape[2] - U) // s + 1
-        cols = (padded.shape[3] - V) // s + 1
-        # windows[b, d, u, v, i, j] = X_padded[b, d, s·i + u, s·j + v] (eq. 5.2)
-        last_row, last_col = s * (rows - 1) + 1, s * (cols - 1) + 1
-        windows = paddle.stack([
-            paddle.stack([padded[:, :, u:u + last_row:s, v:v + last_col:s] for v in range(V)], axis=2)
-            for u in range(U)], axis=2)
-        out = paddle.einsum("bduvij,pduv->bpij", windows, self.weight)
-        return out + self.bias.reshape([1, self.out_channels, 1, 1])
+        rows = (padded.shape[2] - U) // self.stride + 1
+        windows = kernel_windows(padded, U, V, self.stride).reshape([inputs.shape[0], D * U * V, -1])
+        out = paddle.matmul(self.weight.reshape([P, D * U * V]), windows)             # [B, P, M'·N']
+        return out.reshape([inputs.shape[0], P, rows, -1]) + self.bias.reshape([1, P, 1, 1])

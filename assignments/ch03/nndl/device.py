@@ -5,8 +5,6 @@ import os
 
 import paddle
 
-BOOK_CHAPTER = 0
-
 DEVICE_ENV_VAR = "NNDL_DEVICE"
 
 
