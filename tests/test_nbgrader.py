@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from nndl_grading.config import load_course
-from nndl_grading.grade import grade_notebook
-from nndl_grading.nbgrader_course import write_course
+from nndl_grading.grade import grade_batch, grade_notebook
+from nndl_grading.nbgrader_course import TRUST_WARNING, import_grades, write_course
 
 COURSE = load_course()
 KEY = "ch02"
@@ -33,6 +33,7 @@ def _grade_id(cell):
 def nbgrader_run(built, tmp_path_factory):
     root = write_course([COURSE.chapters[KEY]], tmp_path_factory.mktemp("nbgrader"), built[KEY][1].parent)
     _nbgrader(root, "generate_assignment", KEY, "--force")
+    shutil.copy(root / "gradebook.db", root / "gradebook-generated.db")   # for the safe route's import
     source = json.loads((root / "source" / KEY / f"{KEY}.ipynb").read_text(encoding="utf-8"))
     release = json.loads((root / "release" / KEY / f"{KEY}.ipynb").read_text(encoding="utf-8"))
     solutions = {_grade_id(c): c for c in source["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
@@ -49,10 +50,10 @@ def nbgrader_run(built, tmp_path_factory):
     return root, submissions
 
 
-def _nbgrader_scores(root, student):
+def _nbgrader_scores(root, student, database="gradebook.db"):
     from nbgrader.api import Gradebook
     scores = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+    with Gradebook(f"sqlite:///{root / database}") as gradebook:
         for grade in gradebook.find_submission_notebook(KEY, KEY, student).grades:
             question = grade.name.rsplit("_test_", 1)[0]
             scores[question] = scores.get(question, 0.0) + (grade.score or 0.0)
@@ -80,3 +81,30 @@ def test_nbgrader_points_equal_make_grade_points(nbgrader_run, built, student, t
         assert ours.total == expected_total
     else:
         assert 0 < ours.total < COURSE.chapters[KEY].points
+
+
+def test_the_safe_route_grades_the_submitted_folder_sandboxed_and_imports_the_points(nbgrader_run, built, tmp_path):
+    """`make grade SUBMISSIONS=<course>/submitted`, then `make nbgrader-import`: nbgrader's gradebook holds
+    the sandboxed grader's points for every student, per question."""
+    root, submissions = nbgrader_run
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(root / "gradebook-generated.db", course / "gradebook.db")
+    chapter = COURSE.chapters[KEY]
+    bundle, work = built[KEY]
+    import nndl_grading.grade as grade_module
+    original = grade_module.grade_notebook
+    grade_module.grade_notebook = lambda chapter, notebook, limits=None, device=None, submission=None, sandbox=None: \
+        original(chapter, notebook, limits, device, submission, bundle=bundle, tests_dir=work / "autograder" / "tests",
+                 sandbox=sandbox)
+    try:
+        book = grade_batch(chapter, root / "submitted", tmp_path / "grades", jobs=2)
+    finally:
+        grade_module.grade_notebook = original
+    assert sorted(book.rows) == [f"{student}/{KEY}/{KEY}.ipynb" for student in sorted(submissions)]
+    lines = import_grades(chapter, book.path, course)
+    assert len(lines) == len(submissions)
+    for student in submissions:
+        row = book.rows[f"{student}/{KEY}/{KEY}.ipynb"]
+        assert _nbgrader_scores(course, student) == {q.name: pytest.approx(float(row[q.name])) for q in chapter.questions}
+    assert "trust your students" in TRUST_WARNING and "make nbgrader-import" in TRUST_WARNING

@@ -17,13 +17,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-import nbformat
+from .config import ASSIGNMENTS_ROOT, BUILD_ROOT, REPO_ROOT, ConfigError
 
-from .config import REPO_ROOT, ConfigError
-from .master import expand_master
-
-BUILD_ROOT = REPO_ROOT / "build"
-ASSIGNMENTS_ROOT = REPO_ROOT / "assignments"
 REFERENCE_PACKAGE = REPO_ROOT / "nndl_ref"
 GRADING_PACKAGE = REPO_ROOT / "autograder" / "nndl_grading"
 GRADING_REQUIREMENTS = REPO_ROOT / "autograder" / "requirements-grading.txt"
@@ -158,6 +153,10 @@ def bundle_differences(fresh, committed):
 
 def build_chapter(chapter, assignments_root=ASSIGNMENTS_ROOT, build_root=BUILD_ROOT):
     """Build one chapter's autograder and student bundle; returns the chapter's build folder."""
+    import nbformat   # here, not at the top: grading imports this module for is_built only
+
+    from .gradescope import rewrite_zip
+    from .master import expand_master
     work = build_root / chapter.key
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -174,6 +173,7 @@ def build_chapter(chapter, assignments_root=ASSIGNMENTS_ROOT, build_root=BUILD_R
         raise RuntimeError(f"otter assign failed for {chapter.key}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     (zip_path,) = (dist / "autograder").glob("*-autograder_*.zip")
     shutil.copy(zip_path, work / "autograder.zip")
+    rewrite_zip(work / "autograder.zip", chapter)   # runs the kit's own (sandboxed) grader on Gradescope
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(work / "autograder", members=[n for n in archive.namelist() if n.startswith("tests/")])
     shutil.copy(dist / "autograder" / master.name, work / "reference.ipynb")

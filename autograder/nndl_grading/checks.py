@@ -19,6 +19,7 @@ import numpy as np
 
 from nndl_ref.gradcheck import numeric_vjp, relative_error, sample_coordinates  # noqa: F401  (the one definition)
 
+from .config import TOLERANCE_ENV_VAR
 from .fixtures import paddle_linear, substituted  # noqa: F401  (re-exported: shared with the student's side)
 from .rpc import describe
 
@@ -30,7 +31,6 @@ STAGES = {
     "behaviour": "行为 behaviour",
 }
 
-TOLERANCE_ENV_VAR = "NNDL_TOLERANCES"   # set by the grader from grading.yml (grade._grading_env)
 
 
 @functools.cache

@@ -10,6 +10,9 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO_ROOT / "grading.yml"
+BUILD_ROOT = REPO_ROOT / "build"                # build/chNN: expanded masters, autograders, zips
+ASSIGNMENTS_ROOT = REPO_ROOT / "assignments"    # the committed student bundles
+TOLERANCE_ENV_VAR = "NNDL_TOLERANCES"           # grading.yml's tolerances, handed by the grader to the checks
 DEVICE_POLICIES = ("auto", "cpu", "gpu")
 
 

@@ -5,6 +5,8 @@ Only the checks' own messages are shown, never the source of a hidden test or th
 
 from pathlib import Path
 
+from .gradebook import UNSANDBOXED, status_kind
+
 OUTPUT_SHOWN = 3000
 STATUS_HINTS = {
     "timeout": "笔记本运行超时：检查是否有死循环，或未标记 `otter_ignore` 的长时间训练单元格。",
@@ -24,9 +26,11 @@ def render_feedback(chapter, outcome):
              f"- 提交 (submission): `{outcome.submission}`",
              f"- 得分 (score): **{outcome.total:g} / {outcome.possible:g}**",
              f"- 状态 (status): {outcome.status}", ""]
-    kind = outcome.status.split(":")[0]
+    kind = status_kind(outcome.status)
     if kind in STATUS_HINTS:
         lines += [f"> {STATUS_HINTS[kind]}", ""]
+    if UNSANDBOXED in outcome.status:
+        lines += ["> 本次评分未使用沙箱 (graded unsandboxed, SANDBOX=off)。", ""]
     lines += ["| 题目 (question) | 得分 (points) | 满分 (possible) |", "|---|---|---|"]
     for question in chapter.questions:
         lines.append(f"| {question.name} | {outcome.scores[question.name]:g} | {question.points:g} |")

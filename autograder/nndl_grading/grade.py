@@ -1,5 +1,6 @@
 """Grade submissions: one child process per submission, with a wall-clock timeout, an address-space
-limit and bounded threads; a batch writes grades.csv row by row and one feedback file per submission.
+limit and bounded threads, the student's code in the sandbox of ``sandbox.py``; a batch writes grades.csv
+row by row and one feedback file per submission.
 """
 
 import csv
@@ -17,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import ASSIGNMENTS_ROOT, BUILD_ROOT
-from .checks import TOLERANCE_ENV_VAR
+from .config import ASSIGNMENTS_ROOT, BUILD_ROOT, TOLERANCE_ENV_VAR
 from .feedback import write_feedback
-from .gradebook import summarise_chapter
+from .gradebook import UNSANDBOXED, read_chapter, status_kind, summarise_chapter
+from .sandbox import EXCHANGE, SANDBOX_ENV_VAR, require
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 MEMORY_SIGNS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "ResourceExhaustedError")
@@ -53,7 +54,7 @@ INHERITED_ENV_VARS = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "T
                       "OPENBLAS_L2_SIZE")
 
 
-def _grading_env(limits, device=None):
+def _grading_env(limits, device=None, sandbox="bwrap"):
     env = {name: os.environ[name] for name in INHERITED_ENV_VARS if name in os.environ}
     env.update({name: str(limits.threads) for name in THREAD_ENV_VARS})
     env.update({
@@ -65,6 +66,7 @@ def _grading_env(limits, device=None):
         "NVIDIA_TF32_OVERRIDE": "0",   # float32 matmuls at full precision on Ampere+ GPU graders
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONWARNINGS": "ignore",
+        SANDBOX_ENV_VAR: sandbox,
     })
     return env
 
@@ -99,81 +101,120 @@ def _drain(fd, chunks):
             chunks.append(chunk)
 
 
-def grade_notebook(chapter, notebook, limits=None, device=None, submission=None, bundle=None, tests_dir=None):
+def default_sandbox():
+    """The sandbox mode when none is given: ``NNDL_SANDBOX`` (bwrap | user | off), else bwrap."""
+    return os.environ.get(SANDBOX_ENV_VAR) or "bwrap"
+
+
+def grade_notebook(chapter, notebook, limits=None, device=None, submission=None, bundle=None, tests_dir=None,
+                   sandbox=None):
     """Grade one notebook file of ``chapter``. Never raises: a failure of the grader itself is an
-    ``error:`` outcome too, so one submission cannot stop a batch."""
+    ``error:`` outcome too, so one submission cannot stop a batch. ``sandbox`` is how the student's code
+    runs (``sandbox.probe_launch``); with 'off' the status says ``[unsandboxed]``."""
     submission = submission or Path(notebook).name
+    sandbox = sandbox or default_sandbox()
     try:
-        return _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests_dir)
+        tests_dir = Path(tests_dir or BUILD_ROOT / chapter.key / "autograder" / "tests").resolve()
+        outcome = _grade_notebook(chapter, notebook, limits or chapter.limits, device, submission,
+                                  Path(bundle or ASSIGNMENTS_ROOT / chapter.key), tests_dir, sandbox)
     except Exception as error:
-        return Outcome(submission, f"error: 评分程序内部错误 (internal grader error) {type(error).__name__}: {error}",
-                       {q.name: 0.0 for q in chapter.questions}, chapter.points, 0.0)
+        outcome = Outcome(submission, f"error: 评分程序内部错误 (internal grader error) {type(error).__name__}: {error}",
+                          {q.name: 0.0 for q in chapter.questions}, chapter.points, 0.0)
+    if sandbox == "off":
+        outcome.status += f" {UNSANDBOXED}"
+    return outcome
 
 
-def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests_dir):
-    limits = limits or chapter.limits
-    bundle = Path(bundle or ASSIGNMENTS_ROOT / chapter.key)
-    tests_dir = Path(tests_dir or BUILD_ROOT / chapter.key / "autograder" / "tests")
-    zero = {q.name: 0.0 for q in chapter.questions}
+def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests_dir, sandbox):
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nndl-grade-") as work:
         work = Path(work)
-        for item in bundle.iterdir():
-            if item.is_dir():
-                shutil.copytree(item, work / item.name)
-            elif item.suffix not in (".ipynb", ".md"):
-                shutil.copy(item, work / item.name)
-        shutil.copy(notebook, work / "submission.ipynb")
-        log_path = work / "output.log"
-        result_read, result_write = os.pipe()
-        command = [sys.executable, "-m", "nndl_grading.worker", "submission.ipynb", str(tests_dir), str(result_write)]
-        chunks = []
-        reader = threading.Thread(target=_drain, args=(result_read, chunks), daemon=True)
-        with open(log_path, "wb") as log:
-            with _LAUNCH_LOCK:
-                if _STOPPING.is_set():
-                    os.close(result_read)
-                    os.close(result_write)
-                    raise RuntimeError("the batch was interrupted before this submission started")
-                try:
-                    process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT,
-                                               stdin=subprocess.DEVNULL, env=_grading_env(limits, device),
-                                               pass_fds=(result_write,), start_new_session=True)
-                except BaseException:
-                    os.close(result_read)
-                    raise
-                finally:
-                    os.close(result_write)
-                _RUNNING.add(process.pid)
-            reader.start()
+        staged = _stage_submission(bundle, notebook, work / "submission")
+        exchange = work / EXCHANGE   # the worker's TMPDIR, shared with the student's process
+        exchange.mkdir()
+        exchange.chmod(0o1777)
+        env = {**_grading_env(limits, device, sandbox), "TMPDIR": str(exchange)}
+        run = _run_worker(staged, tests_dir, work, limits, env)
+    return _outcome(chapter, submission, run, limits, round(time.monotonic() - started, 2))
+
+
+def _stage_submission(bundle, notebook, folder):
+    """The notebook's working folder: the chapter's student bundle (``nndl/``, ``data/``) and the
+    submission as ``submission.ipynb``; returns the notebook's path."""
+    folder.mkdir()
+    for item in bundle.iterdir():
+        if item.is_dir():
+            shutil.copytree(item, folder / item.name)
+        elif item.suffix not in (".ipynb", ".md"):
+            shutil.copy(item, folder / item.name)
+    shutil.copy(notebook, folder / "submission.ipynb")
+    return folder / "submission.ipynb"
+
+
+@dataclass
+class WorkerRun:
+    returncode: int
+    timed_out: bool
+    log: str          # the end of what the worker and the probe printed
+    result: dict      # the worker's result, or None if it sent none
+
+
+def _run_worker(notebook, tests_dir, work, limits, env):
+    """Start the worker on ``notebook`` in ``work``, wait at most the timeout, kill what is left."""
+    log_path = work / "output.log"
+    result_read, result_write = os.pipe()
+    command = [sys.executable, "-m", "nndl_grading.worker", str(notebook), str(tests_dir), str(result_write)]
+    chunks = []
+    reader = threading.Thread(target=_drain, args=(result_read, chunks), daemon=True)
+    with open(log_path, "wb") as log:
+        with _LAUNCH_LOCK:
+            if _STOPPING.is_set():
+                os.close(result_read)
+                os.close(result_write)
+                raise RuntimeError("the batch was interrupted before this submission started")
             try:
-                process.wait(timeout=limits.timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _terminate(process)
+                process = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL, env=env,
+                                           pass_fds=(result_write,), start_new_session=True)
+            except BaseException:
+                os.close(result_read)
+                raise
             finally:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait()
-                _RUNNING.discard(process.pid)
-        raw_log = log_path.read_bytes()
-        log_text = raw_log[-LOG_LIMIT:].decode("utf-8", errors="replace")
-        reader.join(timeout=10)
-        result = _parse_result(b"".join(chunks))
-    seconds = round(time.monotonic() - started, 2)
+                os.close(result_write)
+            _RUNNING.add(process.pid)
+        reader.start()
+        try:
+            process.wait(timeout=limits.timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _terminate(process)
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+            _RUNNING.discard(process.pid)
+    log_text = log_path.read_bytes()[-LOG_LIMIT:].decode("utf-8", errors="replace")
+    reader.join(timeout=10)
+    return WorkerRun(process.returncode, timed_out, log_text, _parse_result(b"".join(chunks)))
+
+
+def _outcome(chapter, submission, run, limits, seconds):
+    """The Outcome of one worker run: its scores, or why there are none."""
+    zero = {q.name: 0.0 for q in chapter.questions}
 
     def failed(status, reason):
-        return Outcome(submission, f"{status}: {reason}", dict(zero), chapter.points, seconds, log_tail=log_text)
+        return Outcome(submission, f"{status}: {reason}", dict(zero), chapter.points, seconds, log_tail=run.log)
 
-    if timed_out:
+    result = run.result
+    if run.timed_out:
         return failed("timeout", f"超过 {limits.timeout:g} 秒仍未完成 (no result after {limits.timeout:g} s)")
     if result is None:
-        return failed(*_crash_reason(process.returncode, log_text))
+        return failed(*_crash_reason(run.returncode, run.log))
     if result["status"] == "student_ended":
-        return failed(*_crash_reason(result["returncode"], log_text))
+        return failed(*_crash_reason(result["returncode"], run.log))
     if result["status"] != "ok":
         return failed(result["status"], result["reason"])
     scores = dict(zero)
@@ -181,7 +222,7 @@ def _grade_notebook(chapter, notebook, limits, device, submission, bundle, tests
         if question in scores:
             scores[question] = round(sum(c["points"] for c in cases if c["passed"]), 4)
     return Outcome(submission, "ok", scores, chapter.points, seconds, cases=result["questions"],
-                   cell_errors=result["cell_errors"], log_tail=log_text, peak_mb=result.get("peak_mb", 0.0))
+                   cell_errors=result["cell_errors"], log_tail=run.log, peak_mb=result.get("peak_mb", 0.0))
 
 
 def _terminate(worker, grace=5):
@@ -222,14 +263,11 @@ class ChapterGrades:
         self.header = ["submission", *[q.name for q in chapter.questions], "total", "possible", "status"]
         self.lock = threading.Lock()
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.rows = {}
+        self.rows, self.problems = {}, []   # problems: rows of the file left out (gradebook.read_chapter)
         if self.path.exists():
-            with open(self.path, newline="", encoding="utf-8") as handle:
-                reader = csv.DictReader(handle)
-                if reader.fieldnames != self.header:
-                    raise ValueError(f"{self.path} has columns {reader.fieldnames}, expected {self.header}; "
-                                     "move it away or grade into another OUT folder")
-                self.rows = {row["submission"]: row for row in reader}
+            _, rows, self.problems = read_chapter(self.path, self.header, {q.name: q.points for q in chapter.questions},
+                                                  chapter.points)
+            self.rows = {row["submission"]: row for row in rows}
 
     def drop(self, submissions, backup):
         """Move the CSV to ``backup`` and keep every row except those of ``submissions`` (to be regraded)."""
@@ -245,7 +283,11 @@ class ChapterGrades:
         row = [outcome.submission, *[f"{outcome.scores[q]:g}" for q in self.header[1:-3]],
                f"{outcome.total:g}", f"{outcome.possible:g}", outcome.status]
         with self.lock:
-            new_file = not self.path.exists()
+            new_file = not self.path.exists() or self.path.stat().st_size == 0
+            with open(self.path, "a+b") as handle:   # a hand-edited file may lack its last line end
+                handle.seek(max(0, handle.seek(0, os.SEEK_END) - 1))
+                if not new_file and handle.read(1) not in (b"\n", b"\r"):
+                    handle.write(b"\r\n")
             with open(self.path, "a", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 if new_file:
@@ -256,11 +298,20 @@ class ChapterGrades:
             self.rows[outcome.submission] = dict(zip(self.header, row))
 
 
-def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None, regrade=False, progress=None):
-    """Grade every notebook under ``submissions`` into ``out_dir``; returns the ChapterGrades."""
+def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None, regrade=False, progress=None,
+                sandbox=None):
+    """Grade every notebook under ``submissions`` into ``out_dir``; returns the ChapterGrades. Refuses
+    (``sandbox.SandboxUnavailable``) when the sandbox does not work here, unless ``sandbox`` is 'off'."""
     progress = progress or sys.stderr
+    sandbox = sandbox or default_sandbox()
+    require(sandbox)
     limits = chapter.limits if timeout is None else dataclasses.replace(chapter.limits, timeout=float(timeout))
     book = ChapterGrades(chapter, out_dir)
+    for problem in book.problems:
+        print(f"{chapter.key}: left out of {book.path.name} (not a valid grade row): {problem}", file=progress)
+    if sandbox == "off":
+        print(f"{chapter.key}: warning: grading UNSANDBOXED (SANDBOX=off): the notebooks run as this user, with "
+              "this disk and network; every row says " + UNSANDBOXED, file=progress)
     feedback_dir = book.folder / "feedback"
     found = find_submissions(submissions)
     todo = [(sid, path) for sid, path in found if regrade or sid not in book.rows]
@@ -275,13 +326,14 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
     _STOPPING.clear()
     pool = ThreadPoolExecutor(max_workers=max(1, int(jobs)))
     try:
-        futures = [pool.submit(grade_notebook, chapter, path, limits, device, sid) for sid, path in todo]
+        futures = [pool.submit(grade_notebook, chapter, path, limits, device, sid, sandbox=sandbox)
+                   for sid, path in todo]
         for done, future in enumerate(as_completed(futures), start=1):
             outcome = future.result()
             write_feedback(chapter, outcome, feedback_dir)   # before the row: a row always has its feedback
             book.add(outcome)
             print(f"[{done}/{len(todo)}] {outcome.submission}: {outcome.total:g}/{outcome.possible:g} "
-                  f"{outcome.status.split(':')[0]} ({outcome.seconds:.1f} s)", file=progress, flush=True)
+                  f"{status_kind(outcome.status)} ({outcome.seconds:.1f} s)", file=progress, flush=True)
     except BaseException:
         with _LAUNCH_LOCK:
             _STOPPING.set()
@@ -296,5 +348,5 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
     pool.shutdown()
     if todo:
         print(f"{chapter.key}: graded {len(todo)} in {time.monotonic() - started:.1f} s → {book.path}", file=progress)
-        print("\n".join(summarise_chapter(book.path)), file=progress)
+        print("\n".join(summarise_chapter(book.path, list(book.rows.values()), book.problems)), file=progress)
     return book

@@ -9,6 +9,11 @@ For each chapter: ``<root>/source/chNN/chNN.ipynb`` with nbgrader cell metadata,
   notebook's globals, worth the same points as in otter; hidden tests sit inside
   ``### BEGIN HIDDEN TESTS`` so the release never shows them;
 * raw otter delimiters are dropped; everything else (prose, given code, experiments) is copied.
+
+nbgrader runs the hidden tests inside the student's own kernel, with the kit importable there: a
+submission can read or patch the checks and the reference. That route is for courses that trust their
+students (``TRUST_WARNING``). The safe route keeps nbgrader for release, collection and feedback but
+grades with ``make grade`` (sandboxed) and puts the points into nbgrader's gradebook (``import_grades``).
 """
 
 import ast
@@ -20,6 +25,15 @@ import nbformat
 import yaml
 
 from .build import BUILD_ROOT, write_support_files
+from .gradebook import read_chapter, student_of
+
+TRUST_WARNING = """WARNING: `nbgrader autograde` runs the hidden tests inside the student's own kernel, where the kit
+(the checks and the reference solutions) is importable: use this course only if you trust your students.
+The safe route: collect with nbgrader as usual, then grade the submitted folder with the sandboxed grader
+and import the points into nbgrader's gradebook:
+
+    make grade CH=2 SUBMISSIONS=build/nbgrader/submitted OUT=grades
+    make nbgrader-import CH=2 OUT=grades COURSE=build/nbgrader"""
 
 PROMPT_BLOCK = re.compile(r'^[ \t]*""" # BEGIN PROMPT\n.*?^[ \t]*""" # END PROMPT\n', re.MULTILINE | re.DOTALL)
 TEST_CONFIG = re.compile(r'^""" # BEGIN TEST CONFIG\n(?P<config>.*?)""" # END TEST CONFIG\n', re.DOTALL)
@@ -123,3 +137,30 @@ def write_course(chapters, root=BUILD_ROOT / "nbgrader", build_root=BUILD_ROOT):
         nbformat.write(to_nbgrader(master, points), folder / f"{chapter.key}.ipynb")
         write_support_files(chapter, folder)
     return root
+
+
+def import_grades(chapter, csv_path, course_root):
+    """Put ``make grade``'s points (``OUT/chNN/grades.csv`` of the course's ``submitted/`` folder) into the
+    nbgrader gradebook of ``course_root`` as manual scores: each question's points are spread over its
+    grade cells in proportion to their points, so nbgrader's per-question and total scores equal ours.
+    The assignment must have been generated there (``nbgrader generate_assignment``). Returns report lines."""
+    from nbgrader.api import Gradebook, MissingEntry
+    questions = {q.name: q.points for q in chapter.questions}
+    _, rows, problems = read_chapter(csv_path, maxima=questions, possible=chapter.points)
+    lines = [f"left out: {problem}" for problem in problems]
+    with Gradebook(f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}") as gradebook:
+        cells = gradebook.find_notebook(chapter.key, chapter.key).grade_cells
+        for row in rows:
+            student = student_of(row["submission"])
+            gradebook.update_or_create_student(student)
+            try:
+                gradebook.find_submission(chapter.key, student)
+            except MissingEntry:
+                gradebook.add_submission(chapter.key, student)
+            for cell in cells:
+                question = cell.name.rsplit("_test_", 1)[0]
+                grade = gradebook.find_grade(cell.name, chapter.key, chapter.key, student)
+                grade.manual_score = float(row[question]) * cell.max_score / questions[question]
+            gradebook.db.commit()
+            lines.append(f"{student}: {row['total']}/{row['possible']} ({row['status']})")
+    return lines

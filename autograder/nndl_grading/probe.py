@@ -2,9 +2,10 @@
 
     python -m nndl_grading.probe SUBMISSION.ipynb READ_FD WRITE_FD
 
-Started by the grading worker (``worker.py``) with the CPU memory limit; it never sees the tests, the
-checks or the reference. Code cells run in order into one namespace, skipping experiment cells (tag
-``otter_ignore``) and otter's own plumbing (``grader = otter.Notebook(...)``, ``grader.check(...)``),
+Started by the grading worker (``worker.py``) with the CPU memory limit, in the sandbox of ``sandbox.py``
+(which holds a copy of this module, ``rpc``, ``processes`` and the fixtures, nothing else of the kit); it
+never sees the tests, the checks or the reference. Code cells run in order into one namespace, skipping
+experiment cells (tag ``otter_ignore``) and otter's own plumbing (``grader = otter.Notebook(...)``, ``grader.check(...)``),
 so neither the notebook's file name nor its kernel matters; a cell that raises is recorded and the next
 cell still runs, as in a notebook. Then it serves requests (``rpc.py``) until the worker closes it,
 with the student's printing discarded, and after every test case it puts back the working folder and
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 
 from . import fixtures
-from .processes import die_with_parent, limit_address_space, limit_file_size, peak_mb
+from .processes import die_with_parent, enter_sandbox, limit_address_space, limit_file_size, peak_mb
 from .rpc import ProtocolError, Session
 
 IGNORE_TAG = "otter_ignore"
@@ -126,6 +127,7 @@ def serve(session, settle):
 
 
 def main(notebook_path, read_fd, write_fd):
+    enter_sandbox()
     die_with_parent()
     session = Session("student").connect_pipes(int(read_fd), int(write_fd))
     cells = json.loads(Path(notebook_path).read_text(encoding="utf-8"))["cells"]

@@ -74,3 +74,27 @@ def kill_children():
                 os.waitpid(pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
+
+
+PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, LAST_CAPABILITY = 38, 24, 63
+SANDBOX_UID_ENV_VAR = "NNDL_SANDBOX_UID"          # set by sandbox.py as root: the uid to drop to
+MAX_PROCESSES_ENV_VAR = "NNDL_MAX_PROCESSES"      # set by sandbox.py: RLIMIT_NPROC of the student's process
+
+
+def enter_sandbox():
+    """First thing in the student's process under the sandbox (``sandbox.py``): as root, drop to the uid
+    bwrap was told (every capability and the bounding set with it, no new privileges ever), then cap the
+    processes and threads this uid may have, which the kernel enforces for any uid but root."""
+    uid = os.environ.pop(SANDBOX_UID_ENV_VAR, None)
+    if uid is not None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in range(LAST_CAPABILITY + 1):
+            libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+        os.setgroups([])
+        os.setresgid(int(uid), int(uid), int(uid))
+        os.setresuid(int(uid), int(uid), int(uid))
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or os.getuid() == 0:
+            raise SystemExit("could not drop privileges in the sandbox")
+    limit = os.environ.pop(MAX_PROCESSES_ENV_VAR, None)
+    if limit is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(limit), int(limit)))

@@ -3,14 +3,15 @@
     python -m nndl_grading.worker SUBMISSION.ipynb TESTS_DIR RESULT_FD
 
 It starts the student's side (``probe.py``: runs the notebook's code cells under the memory limit, then
-answers requests) and runs the chapter's otter test files (exception-based tests) here, against the
-notebook's namespace as ``rpc.RemoteNamespace``: the student's code runs in the other process and only
-its outputs come back, so nothing it does (monkeypatching numpy, otter or the checks) reaches the code
-that judges it. The result JSON goes to RESULT_FD, a pipe to the grader that the student's process never
-inherits; this process is made non-dumpable, so a student's process of another (non-root) user cannot
+answers requests), in the sandbox of ``sandbox.py`` unless ``NNDL_SANDBOX`` says otherwise, and runs the
+chapter's otter test files (exception-based tests) here, against the notebook's namespace as
+``rpc.RemoteNamespace``: the student's code runs in the other process and only its outputs come back, so
+nothing it does (monkeypatching numpy, otter or the checks) reaches the code that judges it. The
+result JSON goes to RESULT_FD, a pipe to the grader that the student's process never inherits; this process is made non-dumpable, so a student's process of another (non-root) user cannot
 open it through /proc either.
 """
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -24,6 +25,24 @@ from pathlib import Path
 from . import checks
 from .processes import adopt_orphans, kill_children, limit_address_space, make_undumpable, peak_mb
 from .rpc import ProtocolError, RemoteNamespace, Session
+from .sandbox import EXCHANGE, SANDBOX_ENV_VAR, WORK_CAP_BYTES, probe_launch, share_temporary_folders, watch_folder
+
+
+SUPPORTED_OTTER = "7."   # the otter-grader series whose internals otter_exception_tests loads
+
+
+def check_otter_version():
+    """None, or why this otter-grader cannot be used: ``otter_exception_tests`` loads two of its internal
+    modules directly, which only the tested series is known to lay out that way."""
+    try:
+        version = importlib.metadata.version("otter-grader")
+    except importlib.metadata.PackageNotFoundError:
+        return "otter-grader is not installed in the grading environment"
+    if not version.startswith(SUPPORTED_OTTER):
+        return (f"otter-grader {version} is installed, but the grading worker uses otter's internal "
+                f"otter.test_files modules as laid out in otter-grader {SUPPORTED_OTTER}x: install the version "
+                "pinned in requirements.txt (or check worker.otter_exception_tests against the new version)")
+    return None
 
 
 def otter_exception_tests():
@@ -31,7 +50,8 @@ def otter_exception_tests():
 
     Importing the ``otter`` package pulls in its whole notebook/export stack (~4 s, most of a grading
     run), so unless the submission already imported otter, only the two modules that define
-    ``test_case`` and ``ExceptionTestFile`` are loaded, under otter's own module names.
+    ``test_case`` and ``ExceptionTestFile`` are loaded, under otter's own module names
+    (``check_otter_version`` guards this use of otter's internals).
     """
     if "otter.test_files" in sys.modules:
         return sys.modules["otter.test_files"]
@@ -93,13 +113,18 @@ def on_sigterm_kill_children():
     signal.signal(signal.SIGTERM, lambda *_: (kill_children(), os._exit(1)))
 
 
-def start_student(notebook_path):
-    """The probe process and a session connected to it through two pipes."""
+def start_student(notebook_path, mode):
+    """The probe process (sandboxed as ``mode`` says, ``sandbox.probe_launch``) and a session connected to
+    it through two pipes. The exchange folder (``TMPDIR``, where the checks make the folders the student's
+    code saves into) is shared with it."""
     to_student_read, to_student_write = os.pipe()
     from_student_read, from_student_write = os.pipe()
-    process = subprocess.Popen([sys.executable, "-m", "nndl_grading.probe", str(notebook_path),
-                                str(to_student_read), str(from_student_write)],
-                               pass_fds=(to_student_read, from_student_write), stdin=subprocess.DEVNULL)
+    exchange = Path.cwd() / EXCHANGE
+    share_temporary_folders(mode)
+    command, options = probe_launch(mode, notebook_path, [str(to_student_read), str(from_student_write)], Path.cwd(),
+                                    exchange if exchange.is_dir() else None)
+    process = subprocess.Popen(command, pass_fds=(to_student_read, from_student_write), stdin=subprocess.DEVNULL,
+                               **options)
     os.close(to_student_read)
     os.close(from_student_write)
     return process, Session("verdict").connect_pipes(from_student_read, to_student_write)
@@ -115,6 +140,9 @@ def main(notebook_path, tests_dir, result_fd):
         with os.fdopen(int(result_fd), "w", encoding="utf-8") as channel:
             channel.write(json.dumps(result, ensure_ascii=False))
 
+    if problem := check_otter_version():
+        write({"status": "error", "reason": f"评分环境有误 (grading environment): {problem}"})
+        return 0
     try:
         notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
         if not isinstance(notebook["cells"], list):
@@ -122,7 +150,11 @@ def main(notebook_path, tests_dir, result_fd):
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
         write({"status": "error", "reason": f"不是可读的 Jupyter 笔记本 (not a readable notebook): {error}"[:300]})
         return 0
-    student, session = start_student(notebook_path)
+    mode = os.environ.get(SANDBOX_ENV_VAR, "bwrap")
+    student, session = start_student(notebook_path, mode)
+    overflowed = []
+    if (Path.cwd() / EXCHANGE).is_dir():
+        watch_folder(Path.cwd() / EXCHANGE, WORK_CAP_BYTES, lambda: (overflowed.append(True), student.kill()))
     try:
         import paddle
         paddle.set_device("cpu")    # the checks' inputs are small; only the student's code uses a GPU
@@ -143,9 +175,18 @@ def main(notebook_path, tests_dir, result_fd):
             write({"status": "memory", "reason": "超出内存限制 (MemoryError)"})
             return 0
         except ProtocolError as error:
-            if student.poll() is None:   # alive but talking nonsense
+            try:   # it ended (give bwrap a moment to report how), or it is alive but talking nonsense
+                student.wait(timeout=2)
+            except subprocess.TimeoutExpired:
                 student.kill()
-            write({"status": "student_ended", "returncode": _wait(student),
+            if overflowed:
+                write({"status": "crashed", "reason": f"写入共享文件夹的文件超过 {WORK_CAP_BYTES >> 20} MiB "
+                                                      f"(wrote more than {WORK_CAP_BYTES >> 20} MiB to the shared folder)"})
+                return 0
+            returncode = _wait(student)
+            if mode == "bwrap" and returncode > 128:   # bwrap reports a child killed by signal N as 128 + N
+                returncode = 128 - returncode
+            write({"status": "student_ended", "returncode": returncode,
                    "reason": f"学生代码的进程意外结束或违反协议 "
                              f"(the student's process ended or broke the protocol): {error}"[:300]})
             return 0
