@@ -200,3 +200,17 @@ def test_grading_refuses_without_a_working_sandbox_unless_told(monkeypatch):
     sandbox.require("off")
     assert subprocess.run([sys.executable, "-m", "nndl_grading.sandbox", "--off"], capture_output=True,
                           text=True).returncode == 0
+
+
+def test_an_interpreter_under_tmp_is_bound_over_the_private_tmp(tmp_path, monkeypatch):
+    """CI clones the kit (and its .venv) under /tmp: the private /tmp must be mounted before the interpreter
+    is bound, or the notebook's process finds no Python (measured: every grade crashed in such a clone)."""
+    monkeypatch.setattr(sandbox, "interpreter_paths", lambda: ["/tmp/ci/kit/.venv"])
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    for root in (True, False):
+        args = sandbox.bwrap_command(["python"], tmp_path, seed, root=root)
+        tmp_mount = next(i for i in range(len(args) - 1) if args[i] == "--tmpfs" and args[i + 1] == "/tmp")
+        venv_bind = next(i for i in range(len(args) - 2) if args[i] == "--ro-bind" and args[i + 2] == "/tmp/ci/kit/.venv")
+        assert tmp_mount < venv_bind
+        assert not any(args[i] == "--dir" and args[i + 1] == "/tmp" for i in range(len(args) - 1))

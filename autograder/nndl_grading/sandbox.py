@@ -211,17 +211,19 @@ def bwrap_command(argv, kit, seed, exchange=None, gpu=False, root=None):
     else:
         args = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(NOBODY),
                 "--gid", str(NOBODY), "--cap-drop", "ALL"]
-    args += ["--new-session", "--die-with-parent", "--hostname", "sandbox", *_system_view()]
-    made = set()
+    # /proc, /dev and the private /tmp first: the interpreter (a virtual environment in a clone under /tmp,
+    # as CI makes) is bound over them, not hidden by them.
+    args += ["--new-session", "--die-with-parent", "--hostname", "sandbox", *_system_view(),
+             "--proc", "/proc", "--dev", "/dev",
+             "--perms", "01777", "--size", str(TMP_CAP_BYTES), "--tmpfs", "/tmp"]
+    made = {Path("/tmp")}
     for path in interpreter_paths():
         args += [*_parents(path, made), "--ro-bind", path, path]
     empty = str(Path(kit) / "empty")
     site_dirs = [*site.getsitepackages(), site.getusersitepackages()]
     for path, is_dir in kit_masks(site_dirs):
         args += ["--tmpfs", path] if is_dir else ["--ro-bind", empty, path]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "01777", "--size", str(TMP_CAP_BYTES), "--tmpfs", "/tmp",
-             "--perms", "0777", "--size", str(WORK_CAP_BYTES), "--tmpfs", str(WORK_INSIDE),
+    args += ["--perms", "0777", "--size", str(WORK_CAP_BYTES), "--tmpfs", str(WORK_INSIDE),
              "--ro-bind", str(kit), str(KIT_INSIDE)]
     for entry in sorted(Path(seed).iterdir()):
         args += ["--ro-bind", str(entry), str(WORK_INSIDE / entry.name)]
