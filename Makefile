@@ -2,6 +2,7 @@
 #   make                  build every chapter, grade references (full marks) and stubs (zero), print summary
 #   make test [CH=5]      run the test suite (CH: one chapter's tests only)
 #   make grade CH=2 SUBMISSIONS=dir [OUT=grades] [JOBS=1] [TIMEOUT=s] [DEVICE=auto|cpu|gpu] [REGRADE=1] [SANDBOX=off]
+#                         [SCHEDULER=tcp://host:8786 | local:4]   grade on a Dask cluster (README: grading on a cluster)
 #   make gradebook OUT=grades   merge every chapter's grades.csv into OUT/gradebook.csv, with a class summary
 #   make demo             grade a synthetic class (complete, partial, broken, looping …) of every chapter
 #   make nbgrader         an nbgrader course (build/nbgrader) generated from the same masters (trusted students only)
@@ -47,11 +48,11 @@ build: $(STAMP)
 check-generated: $(STAMP)
 	$(PY) -m nndl_grading.cli check-generated
 
-grade: $(STAMP) sandbox
+grade: $(STAMP) $(if $(SCHEDULER),,sandbox)   # on a cluster the workers check their sandbox
 	@test -n "$(CH)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade CH=<n> SUBMISSIONS=<dir or .ipynb> [OUT=grades] [JOBS=n] [TIMEOUT=s] [DEVICE=auto|cpu|gpu] [REGRADE=1]"; exit 2; }
 	$(PY) -m nndl_grading.cli grade $(CH) "$(SUBMISSIONS)" --out "$(OUT)" --jobs $(JOBS) \
 		$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(DEVICE),--device $(DEVICE)) $(if $(REGRADE),--regrade) \
-		--sandbox $(SANDBOX)
+		--sandbox $(SANDBOX) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)")
 
 gradebook: $(STAMP)
 	$(PY) -m nndl_grading.cli gradebook --out "$(OUT)"

@@ -596,6 +596,31 @@ def test_mlp_backward_order(Model_MLP_L2, paddle, np):
 # # END QUESTION
 
 # %% [markdown]
+# **自查梯度（不计分）**：整个网络的反向传播也可以用 `gradient_check` 检查：把 `fc1`、`fc2` 的参数换成 float64
+# 数组，对随机的上游梯度 δ_A⁽²⁾ 比较 `backward` 之后 `fc1.grads`、`fc2.grads` 与中心差分。
+
+# %% tags=["otter_ignore"]
+def check_mlp_gradients():
+    rng = np.random.default_rng(1)
+    net = Model_MLP_L2(input_size=3, hidden_size=4, output_size=2)
+    X, G = paddle.to_tensor(rng.normal(size=(5, 3))), rng.normal(size=(5, 2))
+    params = {(layer, key): rng.normal(size=layer.params[key].shape) for layer in (net.fc1, net.fc2) for key in ("W", "b")}
+
+    def output(changed=None, value=None):
+        for (layer, key), array in params.items():
+            layer.params[key] = paddle.to_tensor(value if (layer, key) == changed else array)
+        return net(X)
+
+    output()
+    net.backward(paddle.to_tensor(G))
+    for (layer, key), array in params.items():
+        analytic = layer.grads[key]
+        print(f"{layer.name}.grads['{key}']:", gradient_check(lambda v: output((layer, key), v), array, analytic, G))
+
+
+check_mlp_gradients()
+
+# %% [markdown]
 # 教材 §4.2.2.3 的测试：输入 5 维、隐藏层 10 个神经元、输出 1 维，对一个随机样本输出一个 $(0,1)$ 之间的概率。
 # （教材的 0.46729776 来自未设种子的 GPU 随机数，无法复现；这里设 `paddle.seed(4)`，是我们自己的选择。）
 

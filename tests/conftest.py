@@ -17,6 +17,7 @@ def pytest_configure(config):
     for number in range(1, 9):
         config.addinivalue_line("markers", f"ch{number:02d}: tests of chapter {number} (make test CH={number})")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    config.addinivalue_line("markers", "browser: drives JupyterLab in headless Chromium (skipped without chromium)")
 
 
 def pytest_collection_modifyitems(items):

@@ -6,8 +6,10 @@ Outputs of chapter ``chNN``:
                                  Python 3.11, the notebook's nndl/ and data/, and kit/ (nndl_ref and
                                  nndl_grading, which the hidden tests import); autograder/tests/ holds the tests
   build/chNN/reference.ipynb     otter's autograder notebook, graded by ``make`` for full marks
-  assignments/chNN/              the student bundle: notebook, support package ``nndl/`` (earlier
-                                 chapters only), data, README
+  assignments/chNN/              the student bundle: notebook (nbformat 4.5, cell ids from the cells'
+                                 content, so a rebuild writes the same file; it ends with 完成与提交),
+                                 support package ``nndl/`` (earlier chapters only), data, a README
+                                 written from what the bundle holds
 """
 
 import hashlib
@@ -18,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 from .config import ASSIGNMENTS_ROOT, BUILD_ROOT, REPO_ROOT, ConfigError
+from .self_check import HIDDEN_TESTS_REMINDER
 
 REFERENCE_PACKAGE = REPO_ROOT / "nndl_ref"
 GRADING_PACKAGE = REPO_ROOT / "autograder" / "nndl_grading"
@@ -52,6 +55,7 @@ def write_support_package(chapter_number, destination):
     for module in sorted(REFERENCE_PACKAGE.glob("*.py")):
         if module.name != "__init__.py":
             _copy_generated(module, destination / module.name)
+    _copy_generated(GRADING_PACKAGE / "self_check.py", destination / "self_check.py")   # the notebook's check display
     chapters = chapter_packages(chapter_number)
     for package in chapters:
         (destination / package.name).mkdir()
@@ -66,26 +70,86 @@ def write_support_package(chapter_number, destination):
         f'The book\'s nndl library as of {covered}"""\n\n{imports}\n', encoding="utf-8")
 
 
+STUDENT_INSTALL = ("pip install paddlepaddle==3.3.1 otter-grader==7.0.0 numpy==2.4.6 pandas==3.1.1 "
+                   "matplotlib==3.11.2 \\\n        scikit-learn==1.9.1 jupyterlab")
+SUBMIT = "保存 (Ctrl+S) 后提交 `{key}.ipynb` 这一个文件本身：不要改名，不用打包成 zip，也不用交 `nndl/`{data}。"
+
+
+def _bundle_contents(bundle):
+    """README lines on what sits beside the notebook, from what the bundle holds."""
+    lines = []
+    chapters = sorted(p.name for p in (bundle / "nndl").glob("ch[0-9][0-9]") if p.is_dir())
+    if chapters:
+        numbers = "–".join(str(n) for n in sorted({int(chapters[0][2:]), int(chapters[-1][2:])}))
+        lines.append(f"- `nndl/`：前面章节（第{numbers}章）已完成的 nndl 库 (support package)，以及绘图、梯度检查等工具；"
+                     "不要修改它。")
+    else:
+        lines.append("- `nndl/`：nndl 库的通用工具（绘图、梯度检查等；还没有前面章节的代码）；不要修改它。")
+    data = sorted(p.name for p in (bundle / "data").glob("*")) if (bundle / "data").is_dir() else []
+    if data:
+        lines.append("- `data/`：本章的数据（" + "、".join(f"`{name}`" for name in data) + "）。")
+    return "\n".join(lines)
+
+
 STUDENT_README = """<!-- {generated} -->
 # 第{number}章 {title}（{key}）
 
 ## 安装 (install)
 Python 3.11，然后：
 
-    pip install paddlepaddle==3.3.1 otter-grader==7.0.0 numpy==2.4.6 pandas==3.1.1 matplotlib==3.11.2 \\
-        scikit-learn==1.9.1 jupyterlab
+    {install}
 
 ## 打开 (open)
-在本文件夹中运行 `jupyter lab {key}.ipynb`。`nndl/` 是前面章节已完成的 nndl 库（support package），
-`data/` 是本章用到的数据。请不要改名笔记本文件，也不要在旁边新建 `tests/` 文件夹。
+在本文件夹中运行 `jupyter lab {key}.ipynb`。笔记本旁边是：
+
+{contents}
+
+请不要改名笔记本文件，也不要在旁边新建 `tests/` 文件夹。
 
 ## 自查 (check)
-完成每个 `TODO` 后运行其下方的 `grader.check("…")` 单元格。公开测试 (public tests) 只是最终成绩的一部分：
-隐藏测试 (hidden tests) 会用更多输入、梯度检查等进一步检查，通过公开测试不等于满分。
+完成每个 `TODO` 后运行其下方的 `grader.check("…")` 单元格：没通过时它给出说明和你的代码出错的那一行。
+笔记本最后的“完成与提交”部分用 `grader.check_all()` 列出每道题公开测试的结果和分值。
+{reminder}
+（如果你的 JupyterLab 装了 nbgrader，工具栏上的 **Validate** 按钮对本笔记本没有意义，请用 `grader.check_all()`。）
 
 ## 提交 (submit)
-保存后提交 `{key}.ipynb` 本身。评分时实验单元格（标记 `otter_ignore`）不会运行，评分不训练模型。
+{submit}评分时实验单元格（标记 `otter_ignore`）不会运行，评分不训练模型。
 """
+
+
+FINISH_INTRO = """## 完成与提交
+
+1. 全部 `TODO` 完成后，建议用菜单 **Kernel → Restart Kernel and Run All Cells…** 从头运行一遍，确认没有报错；
+2. 运行下面的 `grader.check_all()`：它把每道题的公开测试再跑一遍，列出每题是否通过和分值。"""
+
+FINISH_SUBMIT = """{reminder}评分时实验单元格（标记 `otter_ignore`）不运行，也不训练模型。
+
+**提交：** {submit}
+
+<small>本笔记本由课程工具包从 `{source}` 生成 (generated)。</small>"""
+
+
+def _locked(cell):
+    cell.metadata.update({"deletable": False, "editable": False})
+    return cell
+
+
+def finish_cells(chapter, submit):
+    """The notebook's last part, 完成与提交: check every question, the hidden-tests reminder, what to submit."""
+    import nbformat
+    return [nbformat.v4.new_markdown_cell(FINISH_INTRO),
+            _locked(nbformat.v4.new_code_cell("grader.check_all()")),
+            nbformat.v4.new_markdown_cell(FINISH_SUBMIT.format(
+                reminder=HIDDEN_TESTS_REMINDER, submit=submit, source=f"solutions/{chapter.master.name}"))]
+
+
+def stable_cell_ids(cells):
+    """Give every cell an nbformat-4.5 id made from its type and source, so a rebuild gives the same ids."""
+    seen = {}
+    for cell in cells:
+        digest = hashlib.sha256(f"{cell.cell_type}\0{cell.source}".encode()).hexdigest()[:12]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell["id"] = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
 KIT_PYPROJECT = """[build-system]
@@ -182,16 +246,19 @@ def build_chapter(chapter, assignments_root=ASSIGNMENTS_ROOT, build_root=BUILD_R
     shutil.rmtree(bundle, ignore_errors=True)
     bundle.mkdir(parents=True)
     source = f"solutions/{chapter.master.name}"
+    write_support_files(chapter, bundle)
+    has_data = (bundle / "data").is_dir()
+    submit = SUBMIT.format(key=chapter.key, data="、`data/`" if has_data else "")
     student = nbformat.read(dist / "student" / master.name, as_version=4)
-    student.cells.insert(0, nbformat.v4.new_markdown_cell(f"<!-- {GENERATED.format(source=source)} -->"))
+    student.cells.extend(finish_cells(chapter, submit))
     for cell in student.cells:
         cell.metadata.pop("lines_to_next_cell", None)
-        cell.pop("id", None)
-    student.nbformat_minor = 4
+    stable_cell_ids(student.cells)
+    student.nbformat, student.nbformat_minor = 4, 5
     nbformat.write(student, bundle / master.name)
-    write_support_files(chapter, bundle)
     (work / FINGERPRINT_FILE).write_text(source_fingerprint(chapter))
     (bundle / "README.md").write_text(STUDENT_README.format(
         generated=GENERATED.format(source=f"autograder/nndl_grading/build.py and {source}"),
-        number=chapter.number, title=chapter.title, key=chapter.key), encoding="utf-8")
+        number=chapter.number, title=chapter.title, key=chapter.key, install=STUDENT_INSTALL,
+        contents=_bundle_contents(bundle), reminder=HIDDEN_TESTS_REMINDER, submit=submit), encoding="utf-8")
     return work

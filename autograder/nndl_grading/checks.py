@@ -230,6 +230,22 @@ def require_grads(owner, keys, what):
     return grads
 
 
+def require_gradient(value, name, what):
+    """``value`` (a gradient the layer harness read back), unless autograd never reached ``name``."""
+    if value is None:
+        raise CheckFailure("gradients", what, f"没有梯度传到 {name}：forward 是否用 .numpy()、detach() 或 "
+                           "paddle.to_tensor 断开了计算图 (computation graph)？")
+    return value
+
+
+def reject_forbidden(harness, what, rule):
+    """A behaviour failure if the student's layer in ``harness`` called a built-in the question rules out."""
+    called = student_call(harness.forbidden_calls, what=what, stage="behaviour")
+    if called:
+        raise CheckFailure("behaviour", what, f"本题要求{rule}，不能调用飞桨内置的 {', '.join(called)}；"
+                           "其余检查不受影响")
+
+
 # Everything a ``paddle.save`` file of tensors or a state_dict needs: numpy's array reconstruction.
 _SAVED_FILE_GLOBALS = {(module, name) for module in ("numpy._core.multiarray", "numpy.core.multiarray")
                        for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype"),

@@ -36,14 +36,15 @@ def command_all(course, refs, sandbox):
                                    sandbox=sandbox)
         stub = grade_notebook(chapter, ASSIGNMENTS_ROOT / chapter.key / f"{chapter.key}.ipynb", submission="stub",
                               sandbox=sandbox)
-        if not reference.status.startswith("ok") or reference.total != chapter.points:
-            problems.append(f"{chapter.key}: reference scored {reference.total:g}/{chapter.points:g} ({reference.status})"
+        if not reference.status.startswith("ok") or reference.total != chapter.full_marks:
+            problems.append(f"{chapter.key}: reference scored {reference.total:g}/{chapter.full_marks:g} ({reference.status})"
                             + "".join(f"\n    {q}: {c['name']}: {c['message']}" for q, cases in reference.cases.items()
                                       for c in cases if not c["passed"]))
         if not stub.status.startswith("ok") or any(stub.scores.values()):
             nonzero = {q: s for q, s in stub.scores.items() if s}
             problems.append(f"{chapter.key}: untouched stub scored {nonzero or 0} ({stub.status})")
-        rows.append((chapter.key, len(chapter.questions), chapter.points, reference.total, stub.total,
+        points = f"{chapter.points:g}" + (f"+{chapter.extra_points:g}" if chapter.extra_points else "")
+        rows.append((chapter.key, len(chapter.questions), points, reference.total, stub.total,
                      time.monotonic() - started))
     header = ("chapter", "questions", "points", "solution", "stub", "seconds")
     print("\n" + "  ".join(f"{h:>9}" for h in header))
@@ -94,7 +95,7 @@ def command_demo(course, refs, out, sandbox):
             print(f"{chapter.key}: sample class in {samples}:\n" + "\n".join(f"  {n}: {e}" for n, e in SAMPLES.items()))
             grade_batch(chapter, samples, grades, jobs=2, timeout=30, regrade=True, sandbox=sandbox)
         print(f"{chapter.key}: connections to the loopback server from the sample class: {server.connections}")
-    path, summary = build_gradebook(out / "grades")
+    path, summary = build_gradebook(out / "grades", course)
     print("\n".join(summary) + f"\ngradebook: {path}")
     return 0
 
@@ -118,6 +119,8 @@ def main(argv=None):
     g.add_argument("--regrade", action="store_true")
     g.add_argument("--sandbox", choices=SANDBOX_CHOICES, default="on",
                    help="off: run the students' code unsandboxed (every row says so)")
+    g.add_argument("--scheduler", default=None,
+                   help="grade on a Dask cluster: tcp://host:8786, or local:N for N worker processes here")
     b = sub.add_parser("gradebook", help="merge OUT/ch*/grades.csv into OUT/gradebook.csv")
     b.add_argument("--out", default="grades")
     n = sub.add_parser("nbgrader", help="generate an nbgrader course from the masters")
@@ -144,7 +147,7 @@ def main(argv=None):
         if args.command == "check-generated":
             return command_check_generated(course, args.chapters)
         if args.command == "gradebook":
-            path, summary = build_gradebook(args.out)
+            path, summary = build_gradebook(args.out, course)
             print("\n".join(summary) + f"\ngradebook: {path}")
             return 0
         if args.command == "nbgrader":
@@ -164,12 +167,12 @@ def main(argv=None):
         if args.command == "demo":
             return command_demo(course, args.chapters, Path(args.out), SANDBOX_CHOICES[args.sandbox])
         chapter = course.chapter(args.chapter)
-        if (args.device or chapter.limits.device) == "gpu":
+        if (args.device or chapter.limits.device) == "gpu" and not args.scheduler:   # a cluster checks its workers
             from nndl_ref.device import select_device
             select_device("gpu")   # fails at once, with a clear message, on a CPU-only Paddle
         _ensure_built(chapter)
         grade_batch(chapter, args.submissions, args.out, jobs=args.jobs, timeout=args.timeout, device=args.device,
-                    regrade=args.regrade, sandbox=SANDBOX_CHOICES[args.sandbox])
+                    regrade=args.regrade, sandbox=SANDBOX_CHOICES[args.sandbox], scheduler=args.scheduler)
         return 0
     except KeyboardInterrupt:
         return 130

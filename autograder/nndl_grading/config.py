@@ -27,6 +27,7 @@ class Question:
     hidden: tuple  # names of check functions in nndl_grading.hidden.<chapter>
     hint: str = ""  # shown in the feedback when the question is not at full marks
     forbidden: tuple = ()  # dotted names of built-ins the question's by-hand checks reject (fixtures/layers.py)
+    extra_credit: bool = False  # its points add to the score but not to the chapter's possible points
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,23 @@ class Chapter:
 
     @property
     def points(self):
-        return sum(q.points for q in self.questions)
+        """The chapter's possible points: every question except the extra-credit ones."""
+        return sum(q.points for q in self.questions if not q.extra_credit)
+
+    @property
+    def extra_points(self):
+        """What the extra-credit questions add on top of ``points`` at full marks."""
+        return sum(q.points for q in self.questions if q.extra_credit)
+
+    @property
+    def full_marks(self):
+        """What a submission that passes everything scores: ``points`` plus the extra credit."""
+        return self.points + self.extra_points
+
+    @property
+    def maxima(self):
+        """question name -> its points."""
+        return {q.name: q.points for q in self.questions}
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,7 @@ def _get(mapping, key, where, path, kind, default=None, required=True):
     value = mapping[key]
     expected = (int, float) if kind is float else kind
     if isinstance(expected, type) or isinstance(expected, tuple):
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, expected):
             name = "a number" if kind is float else kind.__name__
             raise ConfigError(f"{path}: '{where}.{key}' must be {name}, got {value!r}")
     return value
@@ -151,11 +168,14 @@ def load_course(path=DEFAULT_CONFIG):
             hint = _get(q, "hint", q_where, path, str, default="", required=False)
             forbidden = _get(q, "forbidden", q_where, path, list, default=[], required=False)
             _check_forbidden(forbidden, f"{q_where}.forbidden", path)
+            extra_credit = _get(q, "extra_credit", q_where, path, bool, default=False, required=False)
             questions.append(Question(_get(q, "name", q_where, path, str), float(points), tuple(hidden), hint,
-                                      tuple(forbidden)))
+                                      tuple(forbidden), extra_credit))
         names = [q.name for q in questions]
         if len(set(names)) != len(names):
             raise ConfigError(f"{path}: '{where}.questions' has duplicate names")
+        if questions and all(q.extra_credit for q in questions):
+            raise ConfigError(f"{path}: '{where}.questions' are all extra_credit: the chapter would be worth 0 points")
         chapters[key] = Chapter(
             key=key, number=int(key[2:]), title=_get(spec, "title", where, path, str), master=master,
             data=tuple(_get(spec, "data", where, path, list, default=[], required=False)),

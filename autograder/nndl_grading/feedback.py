@@ -33,7 +33,8 @@ def render_feedback(chapter, outcome):
         lines += ["> 本次评分未使用沙箱 (graded unsandboxed, SANDBOX=off)。", ""]
     lines += ["| 题目 (question) | 得分 (points) | 满分 (possible) |", "|---|---|---|"]
     for question in chapter.questions:
-        lines.append(f"| {question.name} | {outcome.scores[question.name]:g} | {question.points:g} |")
+        extra = " (附加题 extra credit)" if question.extra_credit else ""
+        lines.append(f"| {question.name}{extra} | {outcome.scores[question.name]:g} | {question.points:g} |")
     lines.append("")
     for question in chapter.questions:
         failures = [c for c in outcome.cases.get(question.name, []) if not c["passed"]]

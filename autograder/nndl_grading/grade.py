@@ -265,8 +265,8 @@ class ChapterGrades:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.rows, self.problems = {}, []   # problems: rows of the file left out (gradebook.read_chapter)
         if self.path.exists():
-            _, rows, self.problems = read_chapter(self.path, self.header, {q.name: q.points for q in chapter.questions},
-                                                  chapter.points)
+            _, rows, self.problems = read_chapter(self.path, self.header, chapter.maxima, chapter.points,
+                                                  chapter.extra_points)
             self.rows = {row["submission"]: row for row in rows}
 
     def drop(self, submissions, backup):
@@ -299,12 +299,16 @@ class ChapterGrades:
 
 
 def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None, regrade=False, progress=None,
-                sandbox=None):
+                sandbox=None, scheduler=None):
     """Grade every notebook under ``submissions`` into ``out_dir``; returns the ChapterGrades. Refuses
-    (``sandbox.SandboxUnavailable``) when the sandbox does not work here, unless ``sandbox`` is 'off'."""
+    (``sandbox.SandboxUnavailable``) when the sandbox does not work here, unless ``sandbox`` is 'off'.
+    With ``scheduler`` (``tcp://host:port``, ``local:N`` or a ``distributed.Client``) the submissions are
+    graded on that Dask cluster instead of ``jobs`` local processes (``cluster.py``; its workers check
+    their sandbox)."""
     progress = progress or sys.stderr
     sandbox = sandbox or default_sandbox()
-    require(sandbox)
+    if scheduler is None:
+        require(sandbox)
     limits = chapter.limits if timeout is None else dataclasses.replace(chapter.limits, timeout=float(timeout))
     book = ChapterGrades(chapter, out_dir)
     for problem in book.problems:
@@ -323,6 +327,19 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
         book.drop({sid for sid, _ in todo}, backup)
         print(f"{chapter.key}: previous grades kept in {backup}", file=progress)
     started = time.monotonic()
+    if scheduler is not None:
+        from .cluster import grade_on_cluster
+        grade_on_cluster(scheduler, chapter, todo, limits, device, sandbox, book, feedback_dir, progress)
+    else:
+        _grade_on_pool(chapter, todo, limits, device, sandbox, book, feedback_dir, progress, jobs)
+    if todo:
+        print(f"{chapter.key}: graded {len(todo)} in {time.monotonic() - started:.1f} s → {book.path}", file=progress)
+        print("\n".join(summarise_chapter(book.path, list(book.rows.values()), book.problems)), file=progress)
+    return book
+
+
+def _grade_on_pool(chapter, todo, limits, device, sandbox, book, feedback_dir, progress, jobs):
+    """Grade ``todo`` with ``jobs`` submissions at a time on this machine, a row as each finishes."""
     _STOPPING.clear()
     pool = ThreadPoolExecutor(max_workers=max(1, int(jobs)))
     try:
@@ -346,7 +363,3 @@ def grade_batch(chapter, submissions, out_dir, jobs=1, timeout=None, device=None
         print(f"\ninterrupted: {len(book.rows)} graded rows are in {book.path}; run again to resume", file=progress)
         raise
     pool.shutdown()
-    if todo:
-        print(f"{chapter.key}: graded {len(todo)} in {time.monotonic() - started:.1f} s → {book.path}", file=progress)
-        print("\n".join(summarise_chapter(book.path, list(book.rows.values()), book.problems)), file=progress)
-    return book

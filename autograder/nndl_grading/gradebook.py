@@ -36,8 +36,9 @@ def _number(text, what):
     return value
 
 
-def _row_problem(row, questions, maxima, possible):
-    """Why ``row`` (a dict of one CSV row) cannot be a grade row, or None."""
+def _row_problem(row, questions, maxima, possible, extra_credit):
+    """Why ``row`` (a dict of one CSV row) cannot be a grade row, or None. ``extra_credit``: the points a
+    total may have above ``possible`` (the chapter's extra-credit questions)."""
     if not row["submission"]:
         return "no submission"
     try:
@@ -52,18 +53,19 @@ def _row_problem(row, questions, maxima, possible):
         return f"total {row['total']} is not the sum of the questions ({sum(scores):g})"
     if possible is not None and abs(row_possible - possible) > 1e-6:
         return f"possible {row['possible']}, the chapter has {possible:g}"
-    if total > row_possible + 1e-6:
-        return "total above possible"
+    if total > row_possible + extra_credit + 1e-6:
+        return "total above possible" + (f" + extra credit {extra_credit:g}" if extra_credit else "")
     if status_kind(row["status"]) not in STATUS_KINDS:
         return f"unknown status {row['status'][:40]!r}"
     return None
 
 
-def read_chapter(path, header=None, maxima=None, possible=None):
+def read_chapter(path, header=None, maxima=None, possible=None, extra_credit=0.0):
     """(header, valid rows, problems) of a chapter's ``grades.csv``.
 
     ``header``/``maxima``/``possible`` (the expected columns, each question's points, the chapter's
     points) are checked when given; without ``possible`` every row must agree with the first valid one.
+    A total may exceed the possible points by ``extra_credit`` (the chapter's extra-credit questions).
     ``problems`` are lines ``grades.csv line N: …``; the rows they name are left out.
     """
     path = Path(path)
@@ -87,7 +89,7 @@ def read_chapter(path, header=None, maxima=None, possible=None):
                 problems.append(f"{where}: {len(fields)} fields, expected {len(header)}")
                 continue
             row = dict(zip(header, fields))
-            problem = _row_problem(row, questions, maxima, possible)
+            problem = _row_problem(row, questions, maxima, possible, extra_credit)
             if problem:
                 problems.append(f"{where}: {problem}")
                 continue
@@ -124,8 +126,9 @@ def summarise_chapter(path, rows=None, problems=()):
     return lines + notes
 
 
-def build_gradebook(out_dir):
-    """Write ``OUT/gradebook.csv``; return (path, summary lines)."""
+def build_gradebook(out_dir, course=None):
+    """Write ``OUT/gradebook.csv``; return (path, summary lines). With ``course`` (grading.yml), a configured
+    chapter's rows are checked against its questions' points, and totals may include its extra credit."""
     out_dir = Path(out_dir)
     chapter_files = sorted(out_dir.glob("ch*/grades.csv"))
     if not chapter_files:
@@ -133,8 +136,10 @@ def build_gradebook(out_dir):
     table, possible, summary = defaultdict(dict), {}, []
     for path in chapter_files:
         chapter = path.parent.name
+        configured = course.chapters.get(chapter) if course else None
         try:
-            _, rows, problems = read_chapter(path)
+            _, rows, problems = (read_chapter(path, None, configured.maxima, configured.points, configured.extra_points)
+                                 if configured else read_chapter(path))
         except ValueError as error:
             summary.append(f"{chapter}: left out: {error}")
             continue

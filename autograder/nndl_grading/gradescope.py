@@ -36,15 +36,21 @@ def _otter_environment(run_autograder):
     return "\n".join(f"    {line}" for line in run_autograder.splitlines()[1:] if "run_otter.py" not in line)
 
 
+def describe_chapter(chapter):
+    """What a grader needs of ``chapter``'s grading.yml entry, as JSON-able data (``CHAPTER_FILE``)."""
+    return {"key": chapter.key, "number": chapter.number, "title": chapter.title,
+            "questions": [{"name": q.name, "points": q.points, "hint": q.hint, "extra_credit": q.extra_credit}
+                          for q in chapter.questions],
+            "limits": dataclasses.asdict(chapter.limits)}
+
+
 def rewrite_zip(zip_path, chapter):
     """Make otter's autograder zip run the kit's grader: a new ``run_autograder``, bubblewrap in
     ``setup.sh`` and the chapter's description (``CHAPTER_FILE``)."""
     zip_path = Path(zip_path)
     with zipfile.ZipFile(zip_path) as archive:
         entries = {info: archive.read(info) for info in archive.infolist()}
-    description = {"key": chapter.key, "number": chapter.number, "title": chapter.title,
-                   "questions": [{"name": q.name, "points": q.points, "hint": q.hint} for q in chapter.questions],
-                   "limits": dataclasses.asdict(chapter.limits)}
+    description = describe_chapter(chapter)
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for info, data in entries.items():
             if info.filename == "run_autograder":
@@ -60,7 +66,8 @@ def load_chapter(path):
     from .config import Chapter, Limits, Question
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return Chapter(key=data["key"], number=data["number"], title=data["title"], master=Path(), data=(),
-                   questions=tuple(Question(q["name"], q["points"], (), q["hint"]) for q in data["questions"]),
+                   questions=tuple(Question(q["name"], q["points"], (), q["hint"], extra_credit=q.get("extra_credit", False))
+                                   for q in data["questions"]),
                    limits=Limits(**data["limits"]))
 
 

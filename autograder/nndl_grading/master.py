@@ -11,7 +11,11 @@ every component is written once:
   chapter are dropped (the notebook defines those names above);
 * each question's points come from grading.yml, and its hidden tests are generated as calls of the
   checks in ``nndl_grading.hidden.<chapter>``;
-* the otter ASSIGNMENT CONFIG cell is generated.
+* the otter ASSIGNMENT CONFIG cell is generated;
+* the master's first code cell (its import cell) starts with ``STUDENT_SETUP``: Paddle's import-time
+  ccache warning is silenced (only that one) and ``grader.check`` results become readable
+  (``nndl/self_check.py``, a copy of ``nndl_grading/self_check.py``);
+* the notebook's metadata says where it comes from (``provenance``).
 """
 
 import ast
@@ -29,6 +33,16 @@ from .config import ConfigError
 INCLUDE = re.compile(r"^# nndl: include (?P<target>[\w.]+)(?: stub=(?P<stubs>[\w,]+))?\s*$")
 SECTION = re.compile(r"§\s*([\d.]+\d)")
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+STUDENT_SETUP = """\
+# 由 make 生成：关掉飞桨导入时与你的代码无关的提示 (No ccache found)，并让 grader.check 指出你的代码出错的那一行
+import warnings
+
+warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
+from nndl.self_check import readable_checks  # noqa: E402
+
+readable_checks({extra_credit})
+
+"""
 
 
 def _stub_body(source, function_node, qualname, section):
@@ -191,6 +205,22 @@ def expand_master(chapter, files=()):
     missing = [name for name in questions if name not in seen]
     if missing:
         raise ConfigError(f"{chapter.master}: grading.yml lists questions {missing} that the master does not have")
+    import_cell = next((cell for cell in cells if cell.cell_type == "code"), None)
+    if import_cell is None:
+        raise ConfigError(f"{chapter.master}: the master has no code cell to import what the chapter uses")
+    import_cell.source = student_setup(chapter) + import_cell.source
     notebook.cells = cells
-    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "nndl": provenance(chapter)}
     return notebook
+
+
+def student_setup(chapter):
+    """``STUDENT_SETUP`` for ``chapter``: ``readable_checks`` told which questions are extra credit."""
+    extra_credit = [q.name for q in chapter.questions if q.extra_credit]
+    return STUDENT_SETUP.format(extra_credit=f"extra_credit={extra_credit}" if extra_credit else "")
+
+
+def provenance(chapter):
+    """The notebook metadata that says which chapter it is and what it is generated from."""
+    return {"chapter": chapter.key, "title": chapter.title, "source": f"solutions/{chapter.master.name}",
+            "generated_by": "the NNDL Practice Kit's make; edit the source and rebuild, not this notebook"}

@@ -146,7 +146,8 @@ def import_grades(chapter, csv_path, course_root):
     The assignment must have been generated there (``nbgrader generate_assignment``). Returns report lines."""
     from nbgrader.api import Gradebook, MissingEntry
     questions = {q.name: q.points for q in chapter.questions}
-    _, rows, problems = read_chapter(csv_path, maxima=questions, possible=chapter.points)
+    _, rows, problems = read_chapter(csv_path, maxima=questions, possible=chapter.points,
+                                  extra_credit=chapter.extra_points)
     lines = [f"left out: {problem}" for problem in problems]
     with Gradebook(f"sqlite:///{Path(course_root).resolve() / 'gradebook.db'}") as gradebook:
         cells = gradebook.find_notebook(chapter.key, chapter.key).grade_cells

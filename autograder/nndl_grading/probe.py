@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from . import fixtures
-from .processes import die_with_parent, enter_sandbox, limit_address_space, limit_file_size, peak_mb
+from .processes import die_with_parent, enter_sandbox, exit_now, limit_address_space, limit_file_size, peak_mb
 from .rpc import ProtocolError, Session
 
 IGNORE_TAG = "otter_ignore"
@@ -42,7 +42,13 @@ def is_plumbing(source):
 
 
 def _transform(source):
-    """IPython syntax (``%matplotlib``, ``!pip``) to plain Python; magics then do nothing."""
+    """IPython syntax (``%matplotlib``, ``!pip``) to plain Python; magics then do nothing. A cell that is
+    plain Python already stays as it is, without importing IPython (a tenth of a second)."""
+    try:
+        compile(source, "<cell>", "exec")
+        return source
+    except (SyntaxError, ValueError):
+        pass
     try:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:
@@ -156,4 +162,4 @@ def main(notebook_path, read_fd, write_fd):
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    exit_now(main(*sys.argv[1:4]))

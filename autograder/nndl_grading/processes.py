@@ -5,6 +5,7 @@ import ctypes
 import os
 import resource
 import signal
+import sys
 from pathlib import Path
 
 MAX_FILE_BYTES = 256 * 2 ** 20
@@ -34,6 +35,17 @@ def limit_file_size():
 def peak_mb():
     """This process's peak resident memory."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def exit_now(status):
+    """End this process with ``status`` at once, its output flushed but without the interpreter's
+    teardown, which with Paddle loaded takes about a second (after the grading's result was sent)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:   # the student's side may have replaced or closed it
+            pass
+    os._exit(status or 0)
 
 
 def make_undumpable():

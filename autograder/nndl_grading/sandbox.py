@@ -18,6 +18,7 @@ namespace, so that the kernel's process cap holds) and at most ``MAX_PROCESSES``
 """
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -45,7 +46,8 @@ KIT_INSIDE, WORK_INSIDE = INSIDE / "kit", INSIDE / "work"
 PACKAGE = Path(__file__).resolve().parent
 # What the probe imports of the kit (checked by tests/test_sandbox.py: nothing here imports reference code).
 PROBE_MODULES = ("__init__.py", "probe.py", "rpc.py", "processes.py")
-DEVICE_MODULE = PACKAGE.parent.parent / "nndl_ref" / "device.py"   # shipped to students as nndl/device.py
+# shipped to students as nndl/device.py; found where Python finds nndl_ref (a checkout or site-packages)
+DEVICE_MODULE = Path(importlib.util.find_spec("nndl_ref").submodule_search_locations[0]) / "device.py"
 KIT_NAMES = ("nndl_ref", "nndl_grading", "nndl_practice_kit", "nndl_kit_grading", "__editable__")
 # The repository of an editable install (None when the kit is installed as a package, as under Gradescope).
 KIT_ROOT = PACKAGE.parent.parent if PACKAGE.parent.name == "autograder" else None

@@ -39,5 +39,11 @@ class Conv2D(nn.Layer):
         padded = F.pad(inputs, [p, p, p, p]) if p else inputs
         rows = (padded.shape[2] - U) // self.stride + 1
         windows = kernel_windows(padded, U, V, self.stride).reshape([inputs.shape[0], D * U * V, -1])
-        out = paddle.matmul(self.weight.reshape([P, D * U * V]), windows)             # [B, P, M'·N']
-        return out.reshape([inputs.shape[0], P, rows, -1]) + self.bias.reshape([1, P, 1, 1])
+        kernels = self.weight.reshape([P, D * U * V])
+        if windows.shape[2] >= P:      # per image, [P, D·U·V] × [D·U·V, M'·N']
+            out = paddle.matmul(kernels, windows)                                        # [B, P, M'·N']
+        else:   # fewer pixels than kernels (deep layers, e.g. LeNet's 16→120 on 5×5): one product for the
+            # whole batch, whose weight gradient is one product too, not a [B, P, D·U·V] sum over images
+            out = paddle.matmul(windows.transpose([0, 2, 1]), kernels, transpose_y=True).transpose([0, 2, 1])
+        # the bias [P, 1] added in this layout: its gradient, a sum over images and pixels, is much cheaper here
+        return (out + self.bias).reshape([inputs.shape[0], P, rows, -1])

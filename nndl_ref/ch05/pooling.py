@@ -26,10 +26,12 @@ class Pool2D(nn.Layer):
 
     def forward(self, x):
         """x [B, C, H, W] → [B, C, H', W']."""
+        B, C, size = x.shape[0], x.shape[1], self.h * self.w
         rows = (x.shape[2] - self.h) // self.stride + 1
-        windows = kernel_windows(x, self.h, self.w, self.stride)          # [B, C, h·w, H'·W']
-        if self.mode == "max":   # the maximum picked by index: its gradient is a scatter, far faster than max's
-            pooled = paddle.take_along_axis(windows, paddle.argmax(windows, axis=2, keepdim=True), axis=2)
-        else:
-            pooled = windows.mean(axis=2, keepdim=True)
-        return pooled.reshape([x.shape[0], x.shape[1], rows, -1])
+        windows = kernel_windows(x, self.h, self.w, self.stride).reshape([B * C, size, -1])   # [B·C, h·w, H'·W']
+        if self.mode == "max":   # the first maximum, picked by index: a tie's gradient goes to it, as in
+            # nn.MaxPool2D (max's gradient would split it), and a scatter is far faster than max's gradient
+            pooled = paddle.take_along_axis(windows, paddle.argmax(windows, axis=1, keepdim=True), axis=1)
+        else:    # the mean as a product with a row of 1/(h·w): Paddle's matmul is faster than its mean here
+            pooled = paddle.matmul(paddle.full([1, size], 1.0 / size, dtype=x.dtype), windows)
+        return pooled.reshape([B, C, rows, -1])

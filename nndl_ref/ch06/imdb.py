@@ -14,6 +14,7 @@ import numpy as np
 import paddle
 
 from ..archives import STAND_IN_FILE, derive, describe, fetch, resolve_source, stand_in_note, write_tar_gz
+from .batching import collate_fn  # noqa: F401  (the book's IMDB pipeline: load, IMDBDataset, collate_fn)
 
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_CHECKSUM = "sha256:c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
@@ -167,19 +168,6 @@ class IMDBDataset(paddle.io.Dataset):
 
     def __len__(self):
         return len(self.examples)
-
-
-def collate_fn(batch_data, pad_val=0, max_seq_len=256):
-    """A batch of ``(ids, label)`` as ``((seqs [B,L] int64, seq_lens [B] int64), labels [B] int64)``:
-    each sequence cut to ``max_seq_len``, then padded with ``pad_val`` to the batch's longest (book
-    §6.4.1.3)."""
-    seqs = [list(seq[:max_seq_len]) for seq, _ in batch_data]
-    seq_lens = [len(seq) for seq in seqs]
-    max_len = max(seq_lens)
-    seqs = [seq + [pad_val] * (max_len - len(seq)) for seq in seqs]
-    labels = [label for _, label in batch_data]
-    return ((paddle.to_tensor(seqs, dtype="int64"), paddle.to_tensor(seq_lens, dtype="int64")),
-            paddle.to_tensor(labels, dtype="int64"))
 
 
 _GOOD = ("great", "wonderful", "moving", "brilliant", "superb", "funny")

@@ -20,9 +20,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from nndl_ref import ch05 as ref
 
-from ..checks import (CheckFailure, as_tensor, book_section, check_close, check_shape, float32_exact, require,
-                      require_grads, require_tensor, sampled_numeric_vjp, student_call)
-from ..fixtures.layers import LayerHarness, NameMap
+from ..checks import (CheckFailure, as_tensor, book_section, check_close, check_shape, float32_exact,
+                      reject_forbidden, require, require_gradient, require_grads, require_tensor,
+                      sampled_numeric_vjp, student_call)
+from ..fixtures.layers import NameMap, builtin_harness
 from ..rpc import build
 
 HARNESS = "nndl_grading.fixtures.layers.LayerHarness"
@@ -86,13 +87,6 @@ def _out_size(n, k, s, p=0):
     return (n + 2 * p - k) // s + 1
 
 
-def _require_gradient(value, name, what):
-    if value is None:
-        raise CheckFailure("gradients", what, f"没有梯度传到 {name}：forward 是否用 .numpy()、detach() 或 "
-                           "paddle.to_tensor 断开了计算图 (computation graph)？")
-    return value
-
-
 def _find_parameter(shapes, book, what):
     """The student's name of the book's parameter ``book`` (``weight``, or ``conv.weight`` in a wrapper)."""
     found = [name for name in shapes if name == book] or [name for name in shapes if name.endswith("." + book)]
@@ -100,23 +94,6 @@ def _find_parameter(shapes, book, what):
         raise CheckFailure("signature", what, f"应有参数 self.{book}（用 paddle.create_parameter 创建），实际参数为 "
                            f"{sorted(shapes) or '无'}")
     return found[0]
-
-
-def _reject_forbidden(harness, what, rule):
-    called = student_call(harness.forbidden_calls, what=what, stage="behaviour")
-    if called:
-        raise CheckFailure("behaviour", what, f"本题要求{rule}，不能调用飞桨内置的 {', '.join(called)}；"
-                           "其余检查不受影响")
-
-
-def _builtin_harness(layer_class, args, kwargs, name_map=None):
-    """A harness around a Paddle built-in layer (float32 whatever the notebook's default dtype)."""
-    previous = paddle.get_default_dtype()
-    paddle.set_default_dtype("float32")
-    try:
-        return LayerHarness(layer_class, args, kwargs, name_map=name_map)
-    finally:
-        paddle.set_default_dtype(previous)
 
 
 # --------------------------------------------------------------------------------------------- §5.1.4
@@ -160,8 +137,8 @@ def check_single_conv_forward(env):
         check_shape(out, G.shape, what, squeezable=False)
         check_close(out, _single_oracle(float32_exact(X), float32_exact(W), s, p), what)
         result = student_call(harness.gradients, (X,), G, what=f"{what} 的反向传播", stage="gradients")
-        grads = [_require_gradient(result["inputs"][0], "输入 X", what),
-                 _require_gradient(result["parameters"][name], "self.weight", what)]
+        grads = [require_gradient(result["inputs"][0], "输入 X", what),
+                 require_gradient(result["parameters"][name], "self.weight", what)]
         numeric = sampled_numeric_vjp(lambda x, w: _single_oracle(x, w, s, p), [float32_exact(X), float32_exact(W)],
                                       G, seed=512)
         for grad, array, (index, values), label in zip(grads, (X, W), numeric, ("输入的梯度", "weight 的梯度")):
@@ -181,7 +158,7 @@ def check_single_conv_by_hand(env, forbidden=CONV_BUILTINS):
     student_call(harness.set_parameters, {name: W}, what=what, stage="signature")
     out = student_call(harness.forward, (X,), what=f"{what} 的 forward")
     check_close(out, _single_oracle(float32_exact(X), float32_exact(W), s, p), what)
-    _reject_forbidden(harness, what, "亲手实现卷积运算 (implement the convolution by hand)")
+    reject_forbidden(harness, what, "亲手实现卷积运算 (implement the convolution by hand)")
 
 
 # --------------------------------------------------------------------------------------------- §5.2.1.2
@@ -229,7 +206,7 @@ def _out_shape(D, P, k, s, p, shape):
 def _builtin_conv(D, P, k, s, p):
     """A harness around ``paddle.nn.Conv2D`` (nothing drawn from Paddle's RNG) taking the book's bias [P, 1]."""
     zero = paddle.ParamAttr(initializer=paddle.nn.initializer.Constant(0.0))
-    return _builtin_harness(paddle.nn.Conv2D, (D, P, k), {"stride": s, "padding": p, "weight_attr": zero,
+    return builtin_harness(paddle.nn.Conv2D, (D, P, k), {"stride": s, "padding": p, "weight_attr": zero,
                                                           "bias_attr": zero},
                             name_map=NameMap({"weight": "weight", "bias": "bias"}))
 
@@ -277,9 +254,9 @@ def check_conv2d_backward(env):
         out = _forward(harness, names, X, W, b, what)
         check_shape(out, G.shape, what, squeezable=False)
         result = student_call(harness.gradients, (X,), G, what=f"{what} 的 forward 与反向传播", stage="gradients")
-        actual = [_require_gradient(result["inputs"][0], "输入 inputs", what),
-                  _require_gradient(result["parameters"][names["weight"]], "self.weight", what),
-                  _require_gradient(result["parameters"][names["bias"]], "self.bias", what)]
+        actual = [require_gradient(result["inputs"][0], "输入 inputs", what),
+                  require_gradient(result["parameters"][names["weight"]], "self.weight", what),
+                  require_gradient(result["parameters"][names["bias"]], "self.bias", what)]
         labels = ("输入的梯度", "weight 的梯度", "bias 的梯度（[out_channels, 1] 或 [out_channels] 均可）")
         for grad, array, label in zip(actual, (X, W, b), labels):
             check_shape(grad, array.shape, f"{what}：{label}", squeezable=array is b)
@@ -307,7 +284,7 @@ def check_conv2d_by_hand(env, forbidden=CONV_BUILTINS):
     X, W, b = _case(np.random.default_rng(504), D, P, k, shape)
     out = _forward(harness, names, X, W, b, what)
     check_close(out, np_conv2d(float32_exact(X), float32_exact(W), float32_exact(b), s, p), what)
-    _reject_forbidden(harness, "Conv2D", "亲手实现卷积运算 (implement the convolution by hand)")
+    reject_forbidden(harness, "Conv2D", "亲手实现卷积运算 (implement the convolution by hand)")
 
 
 # --------------------------------------------------------------------------------------------- §5.2.2
@@ -333,7 +310,7 @@ def _check_pool(env, mode, seed):
         check_close(out, builtin(paddle.to_tensor(X), size, stride), f"{what}（与 paddle 内置池化比较）")
         G = rng.normal(size=expected.shape).astype(np.float32)
         result = student_call(harness.gradients, (X,), G, what=f"{what} 的反向传播", stage="gradients")
-        grad = _require_gradient(result["inputs"][0], "输入 x", what)
+        grad = require_gradient(result["inputs"][0], "输入 x", what)
         check_shape(grad, X.shape, f"{what}：输入的梯度", squeezable=False)
         check_close(grad, np_pool2d_backward(float32_exact(X), G, size, stride, mode), f"{what}：输入的梯度（自动微分）",
                     "gradients")
@@ -367,7 +344,7 @@ def check_pool2d_by_hand(env, forbidden=POOL_BUILTINS):
         harness, what = _student_pool(env, (2, 3), mode, 2, forbidden)
         out = student_call(harness.forward, (X,), what=f"{what} 的 forward")
         check_close(out, np_pool2d(float32_exact(X), (2, 3), 2, mode), what)
-        _reject_forbidden(harness, "Pool2D", "亲手实现池化运算 (implement the pooling by hand)")
+        reject_forbidden(harness, "Pool2D", "亲手实现池化运算 (implement the pooling by hand)")
 
 
 # --------------------------------------------------------------------------------------------- §5.3.2
@@ -415,7 +392,7 @@ def check_lenet_forward(env):
         harness, names, what = _student_lenet(env, D, C)
         values = [rng.normal(scale=0.3, size=shape).astype(np.float32) for shape in LENET_SHAPES(D, C)]
         student_call(harness.set_parameters, dict(zip(names, values)), what=what, stage="signature")
-        oracle = _builtin_harness(ref.Paddle_LeNet, (D,), {"num_classes": C})
+        oracle = builtin_harness(ref.Paddle_LeNet, (D,), {"num_classes": C})
         oracle.set_parameters(dict(zip(oracle.parameters()["named_parameters"], values)))
         X = rng.normal(size=(2, D, 32, 32)).astype(np.float32)
         G = rng.normal(size=(2, C)).astype(np.float32)
@@ -423,7 +400,7 @@ def check_lenet_forward(env):
         check_shape(out, [2, C], f"{what} 的输出", squeezable=False)
         check_close(out, oracle.forward((X,)), f"{what}（复制权重后与用飞桨算子搭的 LeNet 比较，eval 模式）")
         result = student_call(harness.gradients, (X,), G, what=f"{what} 的反向传播", stage="gradients")
-        grad = _require_gradient(result["inputs"][0], "输入 x", what)
+        grad = require_gradient(result["inputs"][0], "输入 x", what)
         check_close(grad, oracle.gradients((X,), G)["inputs"][0], f"{what}：输入的梯度（自动微分）", "gradients")
 
 
@@ -445,7 +422,7 @@ def _check_resblock(env, use_residual, seed):
                   "use_residual": use_residual}
         what = "ResBlock(" + ", ".join(f"{k}={v}" for k, v in kwargs.items()) + ")，输入 [2, %d, 7, 6]" % C_in
         harness = student_call(build, env, HARNESS, ResBlock, (), kwargs, what=what, stage="signature")
-        oracle = _builtin_harness(ref.ResBlock, (), kwargs)
+        oracle = builtin_harness(ref.ResBlock, (), kwargs)
         shapes = oracle.parameters()["named_parameters"]
         values = _resblock_values(rng, shapes)
         student_call(harness.set_parameters, values, what=f"{what}（按给出的 __init__ 中的参数名设置参数）",
@@ -460,7 +437,7 @@ def _check_resblock(env, use_residual, seed):
             check_close(out, expected, f"{what}（{mode}）")
         G = rng.normal(size=expected.shape).astype(np.float32)
         result = student_call(harness.gradients, (X,), G, what=f"{what} 的反向传播", stage="gradients")
-        grad = _require_gradient(result["inputs"][0], "输入 inputs", what)
+        grad = require_gradient(result["inputs"][0], "输入 inputs", what)
         check_close(grad, oracle.gradients((X,), G)["inputs"][0], f"{what}：输入的梯度（自动微分）", "gradients")
 
 
