@@ -146,15 +146,18 @@ def test_student_fills_a_stub_and_checks_it_in_jupyterlab(lab):
             expect(page.locator(".jp-NotebookPanel")).to_be_visible()
             status = page.locator(".jp-Notebook-ExecutionIndicator")
             expect(status).to_have_attribute("data-status", "idle")
+            # The indicator says idle before the kernel is connected, and Run All then runs nothing: wait
+            # for the status bar's kernel status (CI saw every cell left at "[ ]" without this).
+            expect(page.locator(".jp-StatusBar-Widget")).to_contain_text("(ipykernel) | Idle")
             expect(page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")).to_have_count(0)
 
             # Run All: it stops at the first experiment that calls a stub; the check above it fails.
             page.locator(".lm-MenuBar-item", has_text="Run").click()
             page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
             check = _cell(page, 'grader.check("q1_logistic")')
-            expect(check.locator(".jp-OutputArea-output")).to_contain_text("没有通过公开测试")
-            expect(check.locator(".jp-OutputArea-output")).to_contain_text(STUB_LINE)
-            expect(check.locator(".jp-OutputArea-output")).not_to_contain_text("Error at line")
+            expect(check.locator(".jp-OutputArea")).to_contain_text("没有通过公开测试")
+            expect(check.locator(".jp-OutputArea")).to_contain_text(STUB_LINE)
+            expect(check.locator(".jp-OutputArea")).not_to_contain_text("Error at line")
             expect(status).to_have_attribute("data-status", "idle")
             cells = page.locator(".jp-Notebook .jp-Cell")
             first_stub = next(i for i in range(cells.count()) if STUB_LINE in cells.nth(i).inner_text())
@@ -172,7 +175,7 @@ def test_student_fills_a_stub_and_checks_it_in_jupyterlab(lab):
             page.keyboard.type(ANSWER)
             page.keyboard.press("Shift+Enter")
             page.keyboard.press("Shift+Enter")
-            expect(check.locator(".jp-OutputArea-output")).to_contain_text("通过了公开测试")
+            expect(check.locator(".jp-OutputArea")).to_contain_text("通过了公开测试")
             check.scroll_into_view_if_needed()
             _shot(page, "2_check_passes")
             if os.environ.get("NNDL_UPDATE_SCREENSHOT") == "1":

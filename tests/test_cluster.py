@@ -139,10 +139,15 @@ def test_the_class_grades_to_the_same_csv_as_local_grading(ch01, client, scratch
     assert len(book.rows) == len(CLASS)
 
 
-def test_a_task_grades_with_the_shipped_build_not_the_checkout(ch01, client, scratch_build):
+def _install_scratch_build(client, scratch_build):
     fingerprint = (scratch_build / "ch01" / FINGERPRINT_FILE).read_text()
     client.register_plugin(cluster.BuildInstaller("ch01", fingerprint, (scratch_build / "ch01" / "autograder.zip")
                                                   .read_bytes()), name=cluster.PLUGIN_PREFIX + "ch01")
+    return fingerprint
+
+
+def test_a_task_grades_with_the_shipped_build_not_the_checkout(ch01, client, scratch_build):
+    fingerprint = _install_scratch_build(client, scratch_build)
     request = {"limits": dataclasses.asdict(CHAPTER.limits), "device": None, "sandbox": "bwrap"}
     notebook = (ch01[2] / "not a notebook.ipynb").read_bytes()
     task = client.submit(cluster.by_value(cluster.grade_on_worker), "ch01", fingerprint, notebook, "n.ipynb", request,
@@ -157,15 +162,42 @@ def test_a_task_grades_with_the_shipped_build_not_the_checkout(ch01, client, scr
 
 
 def test_a_worker_holding_another_build_refuses(ch01, client, scratch_build):
-    fingerprint = (scratch_build / "ch01" / FINGERPRINT_FILE).read_text()
-    client.register_plugin(cluster.BuildInstaller("ch01", fingerprint, (scratch_build / "ch01" / "autograder.zip")
-                                                  .read_bytes()), name=cluster.PLUGIN_PREFIX + "ch01")
+    fingerprint = _install_scratch_build(client, scratch_build)
     other = "0" * 64
     task = client.submit(cluster.by_value(cluster.grade_on_worker), "ch01", other, b"{}", "n.ipynb",
                          {"sandbox": "bwrap"}, pure=False)
     with pytest.raises(RuntimeError, match=f"refuses: it holds build {fingerprint[:12]} of ch01, the batch was "
                                            f"built as {other[:12]}"):
         task.result(timeout=60)
+
+
+def test_a_sandbox_that_leaves_the_network_open_is_refused(ch01, client, scratch_build, tmp_path):
+    """In 'user' mode the student's code shares the worker's network, where the Dask scheduler takes any
+    client: the coordinator refuses the batch, and a worker refuses such a task sent by anything else."""
+    with pytest.raises(RuntimeError, match="runs only in the bwrap sandbox"):
+        grade_batch(CHAPTER, _class(ch01[2], tmp_path / "class", CLASS[:1]), tmp_path, sandbox="user",
+                    scheduler=client)
+    fingerprint = _install_scratch_build(client, scratch_build)
+    task = client.submit(cluster.by_value(cluster.grade_on_worker), "ch01", fingerprint, b"{}", "n.ipynb",
+                         {"sandbox": "user"}, pure=False)
+    with pytest.raises(RuntimeError, match="refuses sandbox mode 'user'"):
+        task.result(timeout=60)
+
+
+def test_another_build_cannot_start_while_a_batch_of_the_chapter_runs(ch01, client, scratch_build):
+    """Installing a second build would swap the running batch's build under it: refused while it runs."""
+    import cloudpickle
+    cloudpickle.register_pickle_by_value(cluster)
+    fingerprint = _install_scratch_build(client, scratch_build)
+    running = client.submit(time.sleep, 3, key="nndl-ch01-running", pure=False)
+    deadline = time.monotonic() + 30
+    while not any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with pytest.raises(RuntimeError, match="another batch of ch01, built from other sources"):
+        cluster.require_no_other_build_running(client, "ch01", "1" * 64)
+    cluster.require_no_other_build_running(client, "ch01", fingerprint)     # the same build may join
+    running.result(timeout=30)
+    cluster.require_no_other_build_running(client, "ch01", "1" * 64)       # nothing running: it may replace
 
 
 def test_a_gpu_batch_on_cpu_only_workers_fails_at_once(ch01, client, scratch_build, tmp_path):

@@ -33,6 +33,11 @@ import time
 import zipfile
 from pathlib import Path
 
+# Only bwrap cuts the student's code off the network: in 'user' mode it could reach the Dask scheduler (no
+# authentication by default) and run code on every worker. 'off' is the instructor's knowing choice.
+CLUSTER_SANDBOXES = ("bwrap", "off")
+USER_MODE_REFUSED = ("on a cluster students' code runs only in the bwrap sandbox (its own network namespace: a Dask "
+                     "scheduler accepts any client); install bubblewrap on the workers, or pass SANDBOX=off knowingly")
 PLUGIN_PREFIX = "nndl-build-"        # + chapter key: the WorkerPlugin holding that chapter's build
 RETRIES = 2                          # a task that raised (its runner failed) is tried again this often
 ALLOWED_FAILURES = 2                 # local:N: a task whose worker died is tried on up to 2 more workers
@@ -103,7 +108,7 @@ class BuildInstaller(WorkerPlugin):
 
     def __init__(self, key, fingerprint, archive):
         self.key, self.fingerprint, self.archive = key, fingerprint, archive
-        self.folder, self.sandbox_problem = None, None
+        self.folder, self.sandbox_problem = None, "the build is not set up on this worker yet"
 
     def setup(self, worker):
         self.folder = install_build(Path(worker.local_directory) / "nndl-builds", self.key, self.fingerprint,
@@ -141,6 +146,8 @@ def grade_on_worker(key, fingerprint, notebook, submission, request):
             f"worker {worker.address} refuses: it holds build {held[:12] if held else 'none'} of {key}, the batch "
             f"was built as {fingerprint[:12]}; a class is graded by one build only — another batch of {key} with "
             "other sources is using this cluster: let it finish (or restart the workers), then run again")
+    if request["sandbox"] not in CLUSTER_SANDBOXES:
+        raise RuntimeError(f"worker {worker.address} refuses sandbox mode {request['sandbox']!r}: " + USER_MODE_REFUSED)
     if request["sandbox"] == "bwrap" and plugin.sandbox_problem:
         raise RuntimeError(f"worker {worker.address} cannot sandbox students' code: {plugin.sandbox_problem}")
     with tempfile.TemporaryDirectory(prefix="nndl-task-", dir=worker.local_directory) as scratch:
@@ -244,6 +251,20 @@ def connect(scheduler):
         yield client
 
 
+def _held_fingerprint(key, dask_worker=None):
+    return getattr(dask_worker.plugins.get(PLUGIN_PREFIX + key), "fingerprint", None)
+
+
+def require_no_other_build_running(client, key, fingerprint):
+    """Refuse to start while a batch of ``key`` graded by another build is running on the cluster: installing
+    this build would replace that batch's build under it (a worker holds one build per chapter)."""
+    others = {held for held in client.run(_held_fingerprint, key).values() if held and held != fingerprint}
+    running = any(str(task).startswith(f"nndl-{key}-") for tasks in client.processing().values() for task in tasks)
+    if others and running:
+        raise RuntimeError(f"another batch of {key}, built from other sources ({', '.join(h[:12] for h in others)}), "
+                           "is running on this cluster: let it finish, then run again")
+
+
 def require_gpu_workers(client):
     """Refuse at once a DEVICE=gpu batch on a cluster none of whose workers advertises a GPU."""
     workers = client.scheduler_info(n_workers=-1)["workers"]
@@ -300,9 +321,12 @@ def grade_on_cluster(scheduler, chapter, todo, limits, device, sandbox, book, fe
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     if not todo:
         return
+    if sandbox not in CLUSTER_SANDBOXES:
+        raise RuntimeError(f"sandbox mode {sandbox!r}: {USER_MODE_REFUSED}")
     with connect(scheduler) as client:
         if gpu:
             require_gpu_workers(client)
+        require_no_other_build_running(client, chapter.key, fingerprint)
         client.register_plugin(BuildInstaller(chapter.key, fingerprint, (build / "autograder.zip").read_bytes()),
                                name=PLUGIN_PREFIX + chapter.key)
         task = by_value(grade_on_worker)

@@ -21,6 +21,7 @@ every component is written once:
 import ast
 import importlib
 import inspect
+import platform
 import re
 import textwrap
 
@@ -32,7 +33,12 @@ from .config import ConfigError
 
 INCLUDE = re.compile(r"^# nndl: include (?P<target>[\w.]+)(?: stub=(?P<stubs>[\w,]+))?\s*$")
 SECTION = re.compile(r"§\s*([\d.]+\d)")
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# What ipykernel reports when JupyterLab connects; a notebook whose metadata differs is marked modified the
+# moment its kernel starts. ``version`` is the building Python's (the pinned grading environment's).
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                 "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                 "pygments_lexer": "ipython3", "version": platform.python_version()}
 STUDENT_SETUP = """\
 # 由 make 生成：关掉飞桨导入时与你的代码无关的提示 (No ccache found)，并让 grader.check 指出你的代码出错的那一行
 import warnings
@@ -210,7 +216,7 @@ def expand_master(chapter, files=()):
         raise ConfigError(f"{chapter.master}: the master has no code cell to import what the chapter uses")
     import_cell.source = student_setup(chapter) + import_cell.source
     notebook.cells = cells
-    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, "nndl": provenance(chapter)}
+    notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO, "nndl": provenance(chapter)}
     return notebook
 
 

@@ -107,8 +107,8 @@ def run_tests(test_files, namespace, session):
 
 
 def on_sigterm_kill_children():
-    """The grader's SIGTERM at the timeout: end every child first. Set after importing Paddle, which
-    installs a SIGTERM handler of its own."""
+    """The grader's SIGTERM at the timeout: end every child first. Set before the student starts and again
+    after importing Paddle, which installs a SIGTERM handler of its own."""
     signal.signal(signal.SIGTERM, lambda *_: (kill_children(), os._exit(1)))
 
 
@@ -150,6 +150,7 @@ def main(notebook_path, tests_dir, result_fd):
         write({"status": "error", "reason": f"不是可读的 Jupyter 笔记本 (not a readable notebook): {error}"[:300]})
         return 0
     mode = os.environ.get(SANDBOX_ENV_VAR, "bwrap")
+    on_sigterm_kill_children()
     student, session = start_student(notebook_path, mode)
     overflowed = []
     if (Path.cwd() / EXCHANGE).is_dir():
@@ -159,7 +160,7 @@ def main(notebook_path, tests_dir, result_fd):
 
         from . import checks
         paddle.set_device("cpu")    # the checks' inputs are small; only the student's code uses a GPU
-        on_sigterm_kill_children()
+        on_sigterm_kill_children()  # again: importing Paddle replaced it
         test_files = load_tests(tests_dir)
         preload_checks(tests_dir)
         checks.reject_reference = True
