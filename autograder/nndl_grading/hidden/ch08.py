@@ -19,7 +19,7 @@ import paddle
 
 from ..checks import (CheckFailure, as_tensor, book_section, check_close, check_shape, float32_exact, require,
                       require_tensor, sampled_numeric_vjp, student_call, to_numpy)
-from ..fixtures.layers import LayerHarness, NameMap
+from ..fixtures.layers import NameMap, builtin_harness
 from ..rpc import build
 
 HARNESS = "nndl_grading.fixtures.ch08.SubstitutedHarness"
@@ -155,16 +155,6 @@ def _attention_weights(harness, name, what):
     if weights is None:
         raise CheckFailure("behaviour", what, f"forward 之后 {name} 不应为 None：请把注意力权重存入 self._attention_weights")
     return to_numpy(weights)
-
-
-def _builtin_harness(layer_class, args, kwargs=None, name_map=None):
-    """A harness around a Paddle built-in layer (float32 whatever the notebook's default dtype)."""
-    previous = paddle.get_default_dtype()
-    paddle.set_default_dtype("float32")
-    try:
-        return LayerHarness(layer_class, args, kwargs, name_map=name_map)
-    finally:
-        paddle.set_default_dtype(previous)
 
 
 # --------------------------------------------------------------------------------------------- §8.1.2.2
@@ -358,7 +348,7 @@ def check_multi_head_self_attention(env, forbidden=ATTENTION_BUILTINS):
                                    substitutes=("masked_softmax", "QKVAttention", "QKVAAttention"))
     values = {name: rng.normal(scale=0.5, size=(D, D) if name.endswith("weight") else (D,)) for name in MHSA_NAMES}
     _set_parameters(harness, values, what)
-    oracle = _builtin_harness(paddle.nn.MultiHeadAttention, (D, M), {"need_weights": True},
+    oracle = builtin_harness(paddle.nn.MultiHeadAttention, (D, M), {"need_weights": True},
                               name_map=NameMap(MHSA_NAMES))
     oracle.set_parameters(values)
     X = rng.normal(size=(B, L, D)).astype(np.float32)
@@ -462,7 +452,7 @@ def check_transformer_block(env, forbidden=ENCODER_BUILTINS):
     values.update({f"ffn.{k}": v for k, v in _random_values(rng, FFN_SHAPES(D, F_)).items()})
     values.update({"addnorm.layer_norm.weight": rng.normal(1.0, 0.3, size=D), "addnorm.layer_norm.bias": rng.normal(size=D)})
     _set_parameters(harness, values, what)
-    oracle = _builtin_harness(paddle.nn.TransformerEncoderLayer, (D, M, F_),
+    oracle = builtin_harness(paddle.nn.TransformerEncoderLayer, (D, M, F_),
                               {"dropout": 0.1, "activation": "relu", "normalize_before": False})
     builtin_names = {"self_attn": "multi_head_attention", "linear1": "ffn.W_1", "linear2": "ffn.W_2",
                      "norm1": "addnorm.layer_norm", "norm2": "addnorm.layer_norm"}
