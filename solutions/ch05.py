@@ -26,7 +26,8 @@
 #
 # **规则：** 卷积和汇聚要亲手实现 (by hand)：可以用循环、切片、`paddle.einsum`/`matmul` 或 `F.unfold`，但**不能**调用
 # `paddle.nn.functional.conv2d`、`paddle.nn.Conv2D`，以及 `F.max_pool2d`、`F.avg_pool2d`、`nn.MaxPool2D`、
-# `nn.AvgPool2D` 等内置汇聚；隐藏测试会检查这一点（其余检查不受影响）。`ResBlock` 按教材使用飞桨的 `nn.Conv2D`
+# `nn.AvgPool2D` 等内置汇聚（它们的 1-D/3-D 版本、自适应 adaptive 汇聚和 LP 汇聚也不行）；隐藏测试会检查这一点
+# （其余检查不受影响）。`ResBlock` 按教材使用飞桨的 `nn.Conv2D`
 # 和 `nn.BatchNorm2D`。
 #
 # 第1–4章的 `Op`、`RunnerV3`、`Accuracy` 等在随附的 `nndl` 包中（support package）。公开测试 (public tests) 只是
@@ -97,7 +98,8 @@ SMOKE = os.environ.get("NNDL_SMOKE") == "1"   # 冒烟模式 (smoke mode)：CI �
 # - 输入 `X` 形状 `[B, M, N]`，权重 `self.weight` 形状 `[U, V]`（`kernel_size × kernel_size`）；
 # - 先在每张图四周各补 `self.padding` 圈 0（上下左右都补），再按式 (5.2) 以步长 `self.stride` 做互相关
 #   （不翻转卷积核）；输出形状 `[B, M', N']`，$M'$、$N'$ 按式 (5.3)、(5.4) 向下取整；
-# - 亲手实现：不能调用 `F.conv2d` 或 `nn.Conv2D`；输出要能反向传播到 `X` 和 `self.weight`（不要用 `.numpy()`）。
+# - 亲手实现：不能调用 `F.conv2d`、`nn.Conv2D`（也不能用 `F.conv1d`/`F.conv3d` 等绕过）；输出要能反向传播到 `X` 和
+#   `self.weight`（不要用 `.numpy()`）。
 #
 # 第 5.2 节会定义同名的多通道 `Conv2D`，所以这里给单通道版本留一个别名 `Conv2D_v2`（评分用它）。
 
@@ -213,7 +215,8 @@ plt.show()
 # - 按式 (5.5) 返回 `[B, P, M', N']`：每个输出通道是各输入通道的互相关（步长 `self.stride`、四周零填充
 #   `self.padding`）之和再加该通道的偏置；注意 `[P, 1]` 的偏置要加到通道维上（而不是广播到最后两维）；
 # - 可以按教材写 `single_forward` / `multi2single_forward` / `multi2multi_forward` 三个方法，也可以一次算完；
-# - 亲手实现：不能调用 `F.conv2d` 或 `nn.Conv2D`；输出要能反向传播到输入、`weight` 和 `bias`。
+# - 亲手实现：不能调用 `F.conv2d`、`nn.Conv2D`（也不能用 `F.conv1d`/`F.conv3d` 等绕过）；输出要能反向传播到输入、
+#   `weight` 和 `bias`。
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -273,10 +276,12 @@ print("参数量:", sum(int(np.prod(p.shape)) for p in Conv2D(3, 6, 3).parameter
 
 # %% [markdown]
 # **TODO：** 实现 `Pool2D.forward(x)`（`__init__` 已给出）：
-# - 输入 `x` 形状 `[B, C, H, W]`，窗口高 `self.h`、宽 `self.w`，步长 `self.stride`，不填充；
+# - 输入 `x` 形状 `[B, C, H, W]`，窗口高 `self.h`（沿第 2 维）、宽 `self.w`（沿第 3 维），步长 `self.stride`，不填充
+#   （教材的代码把 h、w 用反了，正方形窗口上看不出来；隐藏测试有一项专门用非正方形窗口检查）；
 # - 输出形状 `[B, C, (H − h)//S + 1, (W − w)//S + 1]`；`self.mode == 'max'` 取每个窗口的最大值，`'avg'` 取平均值
 #   （不是求和）；
-# - 亲手实现：不能调用 `F.max_pool2d`、`F.avg_pool2d`、`nn.MaxPool2D`、`nn.AvgPool2D`。
+# - 亲手实现：不能调用 `F.max_pool2d`、`F.avg_pool2d`、`nn.MaxPool2D`、`nn.AvgPool2D`，也不能用它们的 1-D/3-D 版本、
+#   自适应汇聚（`F.adaptive_max_pool2d` 等）或 `F.lp_pool2d` 绕过。
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -343,7 +348,8 @@ for mode, builtin in (("max", nn.MaxPool2D((2, 3), stride=2)), ("avg", nn.AvgPoo
 # - `Pool2DOp.backward(grads)`：返回 $\delta_{\boldsymbol X}$ `[B, C, H, W]`；平均汇聚每个像素得 $\delta/(h\cdot w)$；最大汇聚
 #   把 $\delta$ 全部给窗口的最大值，**并列 (ties) 时给窗口内按行优先顺序的第一个最大值**（即 `paddle.argmax` 选的那个，
 #   也是 `nn.MaxPool2D` 自动微分的做法）；重叠窗口的梯度相加；
-# - 练习的目的是亲手推导：请不要用自动微分（`paddle.grad`、`.backward()`）或内置卷积/汇聚（评分检查结果）。下面的公开测试演示如何用
+# - 练习的目的是亲手推导：不能用自动微分（`paddle.grad`、`.backward()`、`paddle.autograd.backward`），算子里也不能
+#   调用内置卷积/汇聚（隐藏测试会检查，用了就得不到该算子的分）。下面的公开测试演示如何用
 #   `gradient_check`（float64 中心差分）检查自己的 `backward`：正确时相对误差约 1e-8 以下。
 
 # %% [raw]

@@ -25,7 +25,8 @@
 # 7. 带掩码的平均汇聚 `AveragePooling.forward`（§6.4.2）。
 #
 # **规则：** 循环计算要亲手实现：`SRN`、`LSTM`、`GRU` 里**不能**调用飞桨的 `nn.SimpleRNN`、`nn.LSTM`、`nn.GRU`（及其
-# `*Cell`），梯度截断里不能调用 `nn.ClipGradByNorm`、`nn.ClipGradByGlobalNorm` 或 `paddle.nn.utils.clip_grad_norm_`；
+# `*Cell`），梯度截断里不能调用 `nn.ClipGradByNorm`、`nn.ClipGradByGlobalNorm`、`paddle.nn.clip.clip_by_norm` 或
+# `paddle.nn.utils.clip_grad_norm_`；
 # 隐藏测试会检查这一点（其余检查不受影响）。可以逐个时刻循环，但不要对批 (batch) 里的样本逐个循环。
 #
 # 第1–5章的 `RunnerV3`、`Accuracy` 等在随附的 `nndl` 包中（support package）。公开测试 (public tests) 只是成绩的
@@ -345,7 +346,8 @@ plt.show()
 #   `clip_norm` 时原样返回，否则乘以 `clip_norm / ‖grad‖`；
 # - `clip_grad_by_global_norm(grads, clip_norm)`：`grads` 是梯度张量的列表；把它们看成一个向量，总范数
 #   $\sqrt{\sum_i\|\boldsymbol g_i\|^2}$ 超过 `clip_norm` 时每个张量都乘以 `clip_norm / 总范数`；返回等长的列表；
-# - 亲手实现：不能调用 `nn.ClipGradByNorm`、`nn.ClipGradByGlobalNorm`、`paddle.nn.utils.clip_grad_norm_`。
+# - 亲手实现：不能调用 `nn.ClipGradByNorm`、`nn.ClipGradByGlobalNorm`、`paddle.nn.clip.clip_by_norm`、
+#   `paddle.nn.utils.clip_grad_norm_`。
 # 下面给出的 `ClipGradByNormByHand` 把你的函数包装成优化器的 `grad_clip`。
 
 # %% [raw]

@@ -1,9 +1,9 @@
 """Grading on a Dask cluster (cluster.py) on a LocalCluster of 2 single-threaded worker processes: the
 same CSV as local grading, the shipped kit rather than the checkout, a build mismatch refused, GPU
 batches refused at once on CPU-only workers, a killed worker losing and duplicating nothing, a
-submission that kills every worker it touches, and resuming after the coordinator is interrupted."""
+submission that kills every worker it touches or its grading runner, and resuming after the coordinator
+is interrupted."""
 
-import copy
 import csv
 import dataclasses
 import json
@@ -35,16 +35,19 @@ TIMEOUT = 40
 # Statuses of every kind that a 5-second grading can give (the looping one would cost a whole timeout).
 CLASS = ("complete.ipynb", "partial.ipynb", "untouched stub.ipynb", "语法错误 syntax error.ipynb", "crash.ipynb",
          "not a notebook.ipynb")
-# A cell that SIGKILLs the Dask worker running it (reachable only unsandboxed: the grading runner's parent).
-KILL_WORKER = """import os, signal
+# A cell that SIGKILLs the grading runner running it (VICTIM = "pid") or the runner's parent, the Dask worker
+# (VICTIM = "parent"); reachable only unsandboxed.
+KILL_ANCESTOR = """import os, signal
 pid = os.getpid()
 while pid > 1:
     parent = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
     if b"nndl_grading.cluster" in open(f"/proc/{pid}/cmdline", "rb").read():
-        os.kill(parent, signal.SIGKILL)
+        os.kill(VICTIM, signal.SIGKILL)
         break
     pid = parent
 """
+KILL_WORKER = KILL_ANCESTOR.replace("VICTIM", "parent")
+KILL_RUNNER = KILL_ANCESTOR.replace("VICTIM", "pid") + "import time\ntime.sleep(300)\n"   # and stays
 
 
 @pytest.fixture(scope="module")
@@ -244,21 +247,59 @@ def test_killing_a_worker_mid_batch_loses_nothing_and_duplicates_nothing(ch01, c
     client.wait_for_workers(2, timeout=60)
 
 
+def _with_first_cell(samples, source, folder, name):
+    """samples' complete.ipynb with a first cell of ``source``, saved as ``folder/name``."""
+    notebook = json.loads((samples / "complete.ipynb").read_text(encoding="utf-8"))
+    notebook["cells"].insert(0, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                                 "source": source})
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(json.dumps(notebook), encoding="utf-8")
+    return folder
+
+
+def _grading_workers():
+    """Grading workers (``nndl_grading.worker``) of cluster tasks (their tests in a shipped build) still alive."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            command = open(f"/proc/{entry}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"nndl_grading.worker\0" in command and b"/nndl-builds/" in command:
+            found.append(command)
+    return found
+
+
 @pytest.mark.slow
 def test_a_submission_that_kills_every_worker_it_touches_ends_as_worker_lost(ch01, client, scratch_build, tmp_path):
-    notebook = json.loads((ch01[2] / "complete.ipynb").read_text(encoding="utf-8"))
-    killer = copy.deepcopy(notebook)
-    killer["cells"].insert(0, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                               "source": KILL_WORKER})
-    folder = tmp_path / "class"
-    folder.mkdir()
-    (folder / "kills worker.ipynb").write_text(json.dumps(killer), encoding="utf-8")
+    folder = _with_first_cell(ch01[2], KILL_WORKER, tmp_path / "class", "kills worker.ipynb")
     grade_batch(CHAPTER, folder, tmp_path, timeout=TIMEOUT, sandbox="off", scheduler=client)
     (row,) = _rows(tmp_path)
     assert row["submission"] == "kills worker.ipynb" and row["total"] == "0"
     assert row["status"].startswith("crashed: worker lost") and row["status"].endswith("[unsandboxed]")
     assert (tmp_path / "ch01" / "feedback" / "kills worker.md").is_file()
     client.wait_for_workers(2, timeout=60)
+
+
+@pytest.mark.slow
+def test_a_submission_that_kills_its_grading_runner_gets_an_error_row_and_the_batch_goes_on(ch01, client,
+                                                                                         scratch_build, tmp_path):
+    folder = _with_first_cell(ch01[2], KILL_RUNNER, tmp_path / "class", "kills runner.ipynb")
+    shutil.copy(ch01[2] / "complete.ipynb", folder / "complete.ipynb")
+    grade_batch(CHAPTER, folder, tmp_path, timeout=TIMEOUT, sandbox="off", scheduler=client)
+    rows = {row["submission"]: row for row in _rows(tmp_path)}
+    assert rows["complete.ipynb"]["status"] == "ok [unsandboxed]"
+    assert rows["complete.ipynb"]["total"] == rows["complete.ipynb"]["possible"]
+    killer = rows["kills runner.ipynb"]
+    assert killer["total"] == "0" and killer["status"].endswith("[unsandboxed]")
+    assert killer["status"].startswith(f"error: 评分程序内部错误 (internal grader error) 评分节点上的评分进程 "
+                                       f"{cluster.RETRIES + 1} 次都没有给出结果")
+    assert "exit code -9" in killer["status"]
+    assert (tmp_path / "ch01" / "feedback" / "kills runner.md").is_file()
+    deadline = time.monotonic() + 10   # the grading workers the killed runners left ended with them
+    while _grading_workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _grading_workers()
 
 
 class InterruptAfterFirstRow:

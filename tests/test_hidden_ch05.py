@@ -12,8 +12,12 @@ from paddle.nn.functional import conv2d as aliased_conv2d
 import nndl_ref.ch05 as ref
 from hidden_cases import hidden_check_tests
 from nndl_grading.checks import CheckFailure
-from nndl_grading.hidden.ch05 import (BOOK_DEMO, check_conv2d_by_hand, check_pool2d_op_backward, np_conv2d,
-                                      np_pool2d_backward)
+from nndl_grading.config import load_course
+from nndl_grading.fixtures.layers import LayerHarness
+from nndl_grading.hidden import ch05 as hidden
+from nndl_grading.hidden.ch05 import (BOOK_DEMO, CONV_BUILTINS, OP_FORBIDDEN, POOL_BUILTINS, POOL_BY_HAND_CASES,
+                                      check_conv2d_by_hand, check_conv2d_op_backward, check_pool2d_op_backward,
+                                      np_conv2d, np_pool2d, np_pool2d_backward)
 from nndl_ref.ch05.single_channel_conv import Conv2D as SingleChannelConv2D
 
 
@@ -40,6 +44,7 @@ REFERENCE_ENV = {**{name: getattr(ref, name) for name in ref.__all__}, "Conv2D_v
 FORWARD, BACKWARD, BY_HAND = "check_conv2d_forward", "check_conv2d_backward", "check_conv2d_by_hand"
 SINGLE, SINGLE_BY_HAND = "check_single_conv_forward", "check_single_conv_by_hand"
 POOL_MAX, POOL_AVG, POOL_BY_HAND = "check_pool2d_max", "check_pool2d_avg", "check_pool2d_by_hand"
+POOL_NON_SQUARE = "check_pool2d_non_square_window"
 LENET_STRUCTURE, LENET_FORWARD = "check_lenet_structure", "check_lenet_forward"
 RES, PLAIN = "check_resblock_residual", "check_resblock_plain"
 CONV_OP, POOL_OP = "check_conv2d_op_backward", "check_pool2d_op_backward"
@@ -126,6 +131,13 @@ class conv_calls_aliased_conv2d(ref.Conv2D):
         return aliased_conv2d(inputs, self.weight, self.bias.reshape([-1]), stride=self.stride, padding=self.padding)
 
 
+class conv_calls_F_conv3d(ref.Conv2D):
+    def forward(self, inputs):                    # an exact 2-D convolution through a depth-1 3-D one
+        s, p = self.stride, self.padding
+        return F.conv3d(inputs.unsqueeze(2), self.weight.unsqueeze(2), self.bias.reshape([-1]), stride=(1, s, s),
+                        padding=(0, p, p)).squeeze(2)
+
+
 class conv_wraps_nn_Conv2D(nn.Layer):
     """Parameters conv.weight [P, D, k, k] and conv.bias [P] of a built-in layer."""
 
@@ -153,7 +165,8 @@ WRONG_VARIANTS = {
     BY_HAND: [("stub", {"Conv2D": conv_stub}), ("no padding", {"Conv2D": conv_no_padding}),
               ("calls F.conv2d", {"Conv2D": conv_calls_F_conv2d}),
               ("calls conv2d imported by name", {"Conv2D": conv_calls_aliased_conv2d}),
-              ("wraps nn.Conv2D", {"Conv2D": conv_wraps_nn_Conv2D})],
+              ("wraps nn.Conv2D", {"Conv2D": conv_wraps_nn_Conv2D}),
+              ("calls F.conv3d", {"Conv2D": conv_calls_F_conv3d})],
 }
 
 
@@ -223,7 +236,8 @@ def _correct(*extra):
             ("float64 inside", {"Conv2D": conv_float64_inside}), ("bias [P]", {"Conv2D": conv_bias_vector}), *extra]
 
 
-BUILTINS = (("calls F.conv2d", {"Conv2D": conv_calls_F_conv2d}), ("wraps nn.Conv2D", {"Conv2D": conv_wraps_nn_Conv2D}))
+BUILTINS = (("calls F.conv2d", {"Conv2D": conv_calls_F_conv2d}), ("wraps nn.Conv2D", {"Conv2D": conv_wraps_nn_Conv2D}),
+            ("calls F.conv3d", {"Conv2D": conv_calls_F_conv3d}))
 ALTERNATIVES = {FORWARD: _correct(*BUILTINS), BACKWARD: _correct(*BUILTINS), BY_HAND: _correct()}
 
 
@@ -298,6 +312,12 @@ class single_calls_F_conv2d(SingleChannelConv2D):
         return F.conv2d(X.unsqueeze(1), self.weight[None, None], stride=self.stride, padding=self.padding).squeeze(1)
 
 
+class single_calls_F_conv3d(SingleChannelConv2D):
+    def forward(self, X):
+        s, p = self.stride, self.padding
+        return F.conv3d(X[:, None, None], self.weight[None, None, None], stride=(1, s, s), padding=(0, p, p))[:, 0, 0]
+
+
 # ============================================================================ Pool2D (§5.2.2)
 class pool_stub(ref.Pool2D):
     def forward(self, x):
@@ -366,6 +386,26 @@ class pool_builtins(ref.Pool2D):
     def forward(self, x):
         pool = F.max_pool2d if self.mode == "max" else F.avg_pool2d
         return pool(x, (self.h, self.w), self.stride)
+
+
+class pool_calls_3d_pooling(ref.Pool2D):
+    def forward(self, x):                         # exact: a depth-1 window of the 3-D built-ins
+        pool = F.max_pool3d if self.mode == "max" else F.avg_pool3d
+        return pool(x.unsqueeze(2), (1, self.h, self.w), (1, self.stride, self.stride)).squeeze(2)
+
+
+class pool_adaptive(ref.Pool2D):
+    def forward(self, x):                         # right only where the windows tile the input (finding 2)
+        size = ((x.shape[2] - self.h) // self.stride + 1, (x.shape[3] - self.w) // self.stride + 1)
+        pool = F.adaptive_max_pool2d if self.mode == "max" else F.adaptive_avg_pool2d
+        return pool(x, size)
+
+
+class pool_lp_sum(ref.Pool2D):
+    def forward(self, x):                         # average = F.lp_pool2d with p = 1 (the window sum) / (h·w)
+        if self.mode == "max":
+            return super().forward(x)
+        return F.lp_pool2d(x, 1, (self.h, self.w), self.stride) / (self.h * self.w)
 
 
 # ============================================================================ Model_LeNet (§5.3.2)
@@ -522,7 +562,7 @@ class op_first_inputs(ref.Conv2DOp):
 
 
 class op_autograd(ref.Conv2DOp):
-    """backward by autograd on a float64 copy of the forward (allowed: the result is what counts)."""
+    """backward by autograd on a float64 copy of the forward: right values, but the TODO rules it out."""
 
     def backward(self, grads):
         x = self.inputs.astype("float64").detach()
@@ -554,6 +594,35 @@ class op_loops(ref.Conv2DOp):
                 dW += paddle.einsum("bp,bduv->pduv", g, window)
         self.grads["W"], self.grads["b"] = dW, grads.sum(axis=[0, 2, 3])
         return dpad[:, :, p:p + self.inputs.shape[2], p:p + self.inputs.shape[3]]
+
+
+class op_numpy_float64(ref.Conv2DOp):
+    """backward in float64 numpy: a loop over the kernel offsets (u, v), each a strided slice of the padded
+    input, then back to float32 tensors; bias gradient [P, 1]."""
+
+    def backward(self, grads):
+        p, s = self.padding, self.stride
+        X = np.pad(self.inputs.numpy().astype(np.float64), ((0, 0), (0, 0), (p, p), (p, p)))
+        W, G = self.params["W"].numpy().astype(np.float64), grads.numpy().astype(np.float64)
+        rows, cols = G.shape[2], G.shape[3]
+        dX, dW = np.zeros_like(X), np.zeros_like(W)
+        for u in range(W.shape[2]):
+            for v in range(W.shape[3]):
+                pixels = (slice(None), slice(None), slice(u, u + s * (rows - 1) + 1, s),
+                          slice(v, v + s * (cols - 1) + 1, s))
+                dW[:, :, u, v] = np.einsum("bpij,bdij->pd", G, X[pixels])
+                dX[pixels] += np.einsum("bpij,pd->bdij", G, W[:, :, u, v])
+        M, N = self.inputs.shape[2], self.inputs.shape[3]
+        self.grads["W"] = paddle.to_tensor(dW.astype(np.float32))
+        self.grads["b"] = paddle.to_tensor(G.sum(axis=(0, 2, 3)).reshape(-1, 1).astype(np.float32))
+        return paddle.to_tensor(dX[:, :, p:p + M, p:p + N].astype(np.float32))
+
+
+class op_forward_F_conv2d(ref.Conv2DOp):
+    def forward(self, inputs):                    # hand-written backward, but the forward calls the built-in
+        self.inputs = inputs
+        return F.conv2d(inputs, self.params["W"], self.params["b"].reshape([-1]), stride=self.stride,
+                        padding=self.padding)
 
 
 class pool_op_stub(ref.Pool2DOp):
@@ -612,16 +681,31 @@ class pool_op_numpy_loops(ref.Pool2DOp):
                                                    self.stride, self.mode).astype("float32"))
 
 
+class pool_op_autograd(ref.Pool2DOp):
+    def backward(self, grads):                    # Tensor.backward through the built-in: right values, ruled out
+        x = self.inputs.detach()
+        x.stop_gradient = False
+        pool = F.max_pool2d if self.mode == "max" else F.avg_pool2d
+        (pool(x, (self.h, self.w), self.stride) * grads).sum().backward()
+        return x.grad
+
+
 WRONG_VARIANTS.update({
     SINGLE: [("stub", {"Conv2D_v2": single_stub}), ("off-by-one output size", {"Conv2D_v2": single_off_by_one}),
              ("padding on one side", {"Conv2D_v2": single_pad_one_side}),
              ("stride applied to the window", {"Conv2D_v2": single_stride_on_window})],
-    SINGLE_BY_HAND: [("stub", {"Conv2D_v2": single_stub}), ("calls F.conv2d", {"Conv2D_v2": single_calls_F_conv2d})],
-    POOL_MAX: [("stub", {"Pool2D": pool_stub}), ("book's swapped h/w", {"Pool2D": pool_book_swapped_hw}),
-               ("ignores stride", {"Pool2D": pool_stride_one}), ("off-by-one", {"Pool2D": pool_off_by_one})],
+    SINGLE_BY_HAND: [("stub", {"Conv2D_v2": single_stub}), ("calls F.conv2d", {"Conv2D_v2": single_calls_F_conv2d}),
+                     ("calls F.conv3d", {"Conv2D_v2": single_calls_F_conv3d})],
+    POOL_MAX: [("stub", {"Pool2D": pool_stub}), ("ignores stride", {"Pool2D": pool_stride_one}),
+               ("off-by-one", {"Pool2D": pool_off_by_one})],
     POOL_AVG: [("stub", {"Pool2D": pool_stub}), ("avg that sums", {"Pool2D": pool_avg_sums}),
-               ("book's swapped h/w", {"Pool2D": pool_book_swapped_hw}), ("always max", {"Pool2D": pool_always_max})],
-    POOL_BY_HAND: [("stub", {"Pool2D": pool_stub}), ("calls the built-ins", {"Pool2D": pool_builtins})],
+               ("always max", {"Pool2D": pool_always_max})],
+    POOL_NON_SQUARE: [("stub", {"Pool2D": pool_stub}), ("book's swapped h/w", {"Pool2D": pool_book_swapped_hw}),
+                      ("avg that sums", {"Pool2D": pool_avg_sums})],
+    POOL_BY_HAND: [("stub", {"Pool2D": pool_stub}), ("calls the built-ins", {"Pool2D": pool_builtins}),
+                   ("calls the 3-D built-ins", {"Pool2D": pool_calls_3d_pooling}),
+                   ("adaptive pooling", {"Pool2D": pool_adaptive}),
+                   ("F.lp_pool2d for the average", {"Pool2D": pool_lp_sum})],
     LENET_STRUCTURE: [("stub", {"Model_LeNet": lenet_stub}), ("84 → 64 hidden units", {"Model_LeNet": lenet_wrong_width})],
     LENET_FORWARD: [("stub", {"Model_LeNet": lenet_stub}), ("ReLU after conv3", {"Model_LeNet": lenet_relu_after_conv3}),
                     ("avg pooling first, max second", {"Model_LeNet": lenet_avg_then_max}),
@@ -633,25 +717,32 @@ WRONG_VARIANTS.update({
             ("no final ReLU", {"ResBlock": res_no_final_relu})],
     CONV_OP: [("stub", {"Conv2DOp": op_stub}), ("bias gradient averaged", {"Conv2DOp": op_bias_mean}),
               ("δ_X padding not cropped", {"Conv2DOp": op_no_crop}), ("δ_X flipped", {"Conv2DOp": op_flipped_dx}),
-              ("caches the first input", {"Conv2DOp": op_first_inputs})],
+              ("caches the first input", {"Conv2DOp": op_first_inputs}),
+              ("backward by paddle.grad through F.conv2d", {"Conv2DOp": op_autograd}),
+              ("forward calls F.conv2d", {"Conv2DOp": op_forward_F_conv2d})],
     POOL_OP: [("stub", {"Pool2DOp": pool_op_stub}), ("ties to the last maximum", {"Pool2DOp": pool_op_last_tie}),
               ("ties to every maximum", {"Pool2DOp": pool_op_all_ties}), ("avg gradient summed", {"Pool2DOp": pool_op_avg_sum}),
-              ("overlapping windows overwrite", {"Pool2DOp": pool_op_no_overlap_sum})],
+              ("overlapping windows overwrite", {"Pool2DOp": pool_op_no_overlap_sum}),
+              ("backward by Tensor.backward through the built-in", {"Pool2DOp": pool_op_autograd})],
 })
 SINGLE_CORRECT = [("book loops", {"Conv2D_v2": single_book_loops}), ("unfold", {"Conv2D_v2": single_unfold}),
                   ("float64 inside", {"Conv2D_v2": single_float64})]
 POOL_CORRECT = [("book loops (h/w fixed)", {"Pool2D": pool_book_loops}), ("unfold", {"Pool2D": pool_unfold}),
                 ("float64 inside", {"Pool2D": pool_float64})]
+POOL_BUILTIN_CALLS = [("built-ins", {"Pool2D": pool_builtins}), ("3-D built-ins", {"Pool2D": pool_calls_3d_pooling}),
+                      ("F.lp_pool2d for the average", {"Pool2D": pool_lp_sum})]
 ALTERNATIVES.update({
-    SINGLE: SINGLE_CORRECT + [("calls F.conv2d", {"Conv2D_v2": single_calls_F_conv2d})], SINGLE_BY_HAND: SINGLE_CORRECT,
-    POOL_MAX: POOL_CORRECT + [("built-ins", {"Pool2D": pool_builtins})],
-    POOL_AVG: POOL_CORRECT + [("built-ins", {"Pool2D": pool_builtins})], POOL_BY_HAND: POOL_CORRECT,
+    SINGLE: SINGLE_CORRECT + [("calls F.conv2d", {"Conv2D_v2": single_calls_F_conv2d}),
+                              ("calls F.conv3d", {"Conv2D_v2": single_calls_F_conv3d})],
+    SINGLE_BY_HAND: SINGLE_CORRECT,
+    POOL_MAX: POOL_CORRECT + POOL_BUILTIN_CALLS, POOL_AVG: POOL_CORRECT + POOL_BUILTIN_CALLS,
+    POOL_NON_SQUARE: POOL_CORRECT + POOL_BUILTIN_CALLS, POOL_BY_HAND: POOL_CORRECT,
     LENET_STRUCTURE: [("companion notebook's names", {"Model_LeNet": lenet_upstream_names}),
                       ("student's Conv2D broken (another question)", {"Conv2D": lenet_broken_conv})],
     LENET_FORWARD: [("companion notebook's names", {"Model_LeNet": lenet_upstream_names}),
                     ("student's Conv2D/Pool2D broken (other questions)", {"Conv2D": lenet_broken_conv, "Pool2D": pool_stub})],
     RES: [("book's paddle.add", {"ResBlock": res_paddle_add})], PLAIN: [("book's paddle.add", {"ResBlock": res_paddle_add})],
-    CONV_OP: [("autograd in float64", {"Conv2DOp": op_autograd}), ("loops, bias [P]", {"Conv2DOp": op_loops})],
+    CONV_OP: [("numpy in float64", {"Conv2DOp": op_numpy_float64}), ("loops, bias [P]", {"Conv2DOp": op_loops})],
     POOL_OP: [("numpy loops", {"Pool2DOp": pool_op_numpy_loops})],
 })
 
@@ -681,3 +772,47 @@ def test_pool_backward_oracle_routes_ties_to_the_first_maximum():
     x = paddle.to_tensor(X, stop_gradient=False)
     F.max_pool2d(x, 2, 1).sum().backward()
     np.testing.assert_array_equal(np_pool2d_backward(X, np.ones((1, 1, 2, 2)), (2, 2), 1, "max"), x.grad.numpy())
+
+
+def test_hidden_defaults_are_grading_yml_s_forbidden_lists():
+    """The suite runs the checks with their default ``forbidden``: it must be the question's list in grading.yml."""
+    questions = {q.name: q for q in load_course().chapter(5).questions}
+    for question, default in (("q1_conv2d_v2", CONV_BUILTINS), ("q2_conv2d", CONV_BUILTINS),
+                              ("q3_pool2d", POOL_BUILTINS), ("q6_conv_pool_ops", OP_FORBIDDEN)):
+        assert sorted(questions[question].forbidden) == sorted(default), question
+
+
+def test_book_swapped_hw_loses_only_the_non_square_check():
+    """The book's printed Pool2D (h and w swapped) agrees on square windows: of q3's checks it fails only the
+    one with non-square windows."""
+    env = {**REFERENCE_ENV, "Pool2D": pool_book_swapped_hw}
+    failed = []
+    for check in next(q for q in load_course().chapter(5).questions if q.name == "q3_pool2d").hidden:
+        try:
+            getattr(hidden, check)(env)
+        except CheckFailure:
+            failed.append(check)
+    assert failed == [POOL_NON_SQUARE]
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pool_watch_sees_adaptive_pooling_even_where_its_windows_tile(mode):
+    """On a 6×7 input, adaptive pooling to 3×3 IS (2, 3)-window stride-2 pooling: the forbidden list, not the
+    values, catches it there; on the by-hand check's own cases its windows differ, so the values catch it too."""
+    X = np.random.default_rng(0).normal(size=(1, 2, 6, 7)).astype(np.float32)
+    harness = LayerHarness(pool_adaptive, (), {"size": (2, 3), "mode": mode, "stride": 2}, POOL_BUILTINS)
+    np.testing.assert_allclose(harness.forward((X,)), np_pool2d(X, (2, 3), 2, mode), rtol=1e-6, atol=1e-6)
+    assert harness.forbidden_calls() == [f"paddle.nn.functional.adaptive_{mode}_pool2d"]
+    for size, stride, shape in POOL_BY_HAND_CASES:
+        X = np.random.default_rng(1).normal(size=(1, 2, *shape)).astype(np.float32)
+        out = LayerHarness(pool_adaptive, (), {"size": size, "mode": mode, "stride": stride}).forward((X,))
+        assert not np.allclose(out, np_pool2d(X, size, stride, mode), atol=1e-3)
+
+
+@pytest.mark.parametrize("check,overrides,builtin", [
+    (check_conv2d_op_backward, {"Conv2DOp": op_autograd}, r"paddle\.grad"),
+    (check_pool2d_op_backward, {"Pool2DOp": pool_op_autograd}, r"paddle\.Tensor\.backward")])
+def test_op_backward_by_autograd_fails_on_the_rule_alone(check, overrides, builtin):
+    """Right values, so it is the watch (the TODO's no-autograd rule) that fails it, naming what was called."""
+    with pytest.raises(CheckFailure, match=f"derive the backward by hand.*{builtin}"):
+        check({**REFERENCE_ENV, **overrides})

@@ -2,12 +2,15 @@
 (§6.1.2.1), SRN (§6.1.2.2), gradient clipping (§6.2.3), LSTM (§6.3.1.1), exercise 6.4's GRU, collate_fn
 (§6.4.1.3) and AveragePooling (§6.4.2)."""
 
+import copy
+
 import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
 import nndl_ref.ch06 as ref
+from nndl_grading.hidden import ch06 as hidden
 from hidden_cases import hidden_check_tests
 
 REFERENCE_ENV = {name: getattr(ref, name) for name in ref.__all__}
@@ -126,6 +129,19 @@ class srn_calls_nn_simple_rnn(ref.SRN):
         return rnn(inputs)[1][0]
 
 
+SIMPLE_RNN_MADE_AT_THE_TOP = nn.SimpleRNN(*hidden.GRADIENT_CASE[2:])   # outside the harness: only run in forward
+
+
+class srn_runs_a_simple_rnn_made_elsewhere(ref.SRN):
+    def forward(self, inputs):                    # nn.SimpleRNN's forward is RNNBase's, inherited
+        rnn = SIMPLE_RNN_MADE_AT_THE_TOP
+        rnn.weight_ih_l0.set_value(self.W.T)
+        rnn.weight_hh_l0.set_value(self.U.T)
+        rnn.bias_ih_l0.set_value(self.b.reshape([-1]))
+        rnn.bias_hh_l0.set_value(paddle.zeros([self.hidden_size]))
+        return rnn(inputs)[1][0]
+
+
 class srn_precomputed_projection(ref.SRN):
     def forward(self, inputs):                    # X W + b for every step in one product
         projected = paddle.matmul(inputs, self.W) + self.b
@@ -174,6 +190,10 @@ def clip_calls_builtin(grad, clip_norm):
     return nn.ClipGradByNorm(clip_norm)([(param, grad)])[0][1]
 
 
+def clip_calls_clip_by_norm(grad, clip_norm):       # Paddle's functional clipping: right numbers, not by hand
+    return paddle.nn.clip.clip_by_norm(grad, clip_norm)
+
+
 def clip_python_branch(grad, clip_norm):
     norm = float(np.sqrt((grad.numpy().astype("float64") ** 2).sum()))
     return grad if norm <= clip_norm else grad * (clip_norm / norm)
@@ -204,6 +224,12 @@ def global_concatenated(grads, clip_norm):    # one flat tensor instead of the l
 def global_calls_builtin(grads, clip_norm):
     pairs = [(paddle.create_parameter(g.shape, "float32"), g) for g in grads]
     return [g for _, g in nn.ClipGradByGlobalNorm(clip_norm)(pairs)]
+
+
+def global_calls_clip_by_norm(grads, clip_norm):    # flatten, concatenate, clip once, split back
+    flat = paddle.nn.clip.clip_by_norm(paddle.concat([g.reshape([-1]) for g in grads]), clip_norm)
+    pieces = paddle.split(flat, [int(np.prod(g.shape)) for g in grads])
+    return [piece.reshape(g.shape) for piece, g in zip(pieces, grads)]
 
 
 def global_flattened_norm(grads, clip_norm):
@@ -441,6 +467,23 @@ def collate_with_numpy(batch_data, pad_val=0, max_seq_len=256):
     return (paddle.to_tensor(seqs), paddle.to_tensor(lens)), paddle.to_tensor(labels)
 
 
+def collate_pads_in_place(batch_data, pad_val=0, max_seq_len=256):
+    """Cuts and pads the very lists it is given (correct: the batch is the caller's to hand over)."""
+    for seq, _ in batch_data:
+        del seq[max_seq_len:]
+    lens = [len(seq) for seq, _ in batch_data]
+    for seq, _ in batch_data:
+        seq.extend([pad_val] * (max(lens) - len(seq)))
+    return _tensors([seq for seq, _ in batch_data], lens, [label for _, label in batch_data])
+
+
+def test_collate_check_keeps_its_cases_when_the_student_pads_in_place():
+    before = copy.deepcopy(hidden.COLLATE_CASES)
+    hidden.check_collate_fn({**REFERENCE_ENV, "collate_fn": collate_pads_in_place})      # direct route: no copy
+    hidden.check_collate_fn(REFERENCE_ENV)
+    assert hidden.COLLATE_CASES == before
+
+
 # ============================================================================ AveragePooling (§6.4.2)
 class pool_stub(ref.AveragePooling):
     def forward(self, sequence_output, sequence_length):
@@ -526,19 +569,23 @@ WRONG_VARIANTS = {
     "check_srn_gradients": [("truncated BPTT", {"SRN": srn_truncated_bptt}),
                             ("numpy round trip", {"SRN": srn_numpy_round_trip}),
                             ("U transposed", {"SRN": srn_U_transposed})],
-    "check_srn_by_hand": [("calls nn.SimpleRNN", {"SRN": srn_calls_nn_simple_rnn}), ("stub", {"SRN": srn_stub})],
+    "check_srn_by_hand": [("calls nn.SimpleRNN", {"SRN": srn_calls_nn_simple_rnn}), ("stub", {"SRN": srn_stub}),
+                          ("runs an nn.SimpleRNN made elsewhere", {"SRN": srn_runs_a_simple_rnn_made_elsewhere})],
     "check_clip_grad_by_norm": [("stub", {"clip_grad_by_norm": clip_stub}),
                                 ("always rescales", {"clip_grad_by_norm": clip_always_rescales}),
                                 ("by value", {"clip_grad_by_norm": clip_by_value}),
                                 ("L1 norm", {"clip_grad_by_norm": clip_l1_norm}),
                                 ("per row", {"clip_grad_by_norm": clip_per_row}),
-                                ("calls nn.ClipGradByNorm", {"clip_grad_by_norm": clip_calls_builtin})],
+                                ("calls nn.ClipGradByNorm", {"clip_grad_by_norm": clip_calls_builtin}),
+                                ("calls paddle.nn.clip.clip_by_norm", {"clip_grad_by_norm": clip_calls_clip_by_norm})],
     "check_clip_grad_by_global_norm": [("stub", {"clip_grad_by_global_norm": global_stub}),
                                        ("per tensor", {"clip_grad_by_global_norm": global_per_tensor}),
                                        ("sum of norms", {"clip_grad_by_global_norm": global_sum_of_norms}),
                                        ("one flat tensor", {"clip_grad_by_global_norm": global_concatenated}),
                                        ("calls nn.ClipGradByGlobalNorm",
-                                        {"clip_grad_by_global_norm": global_calls_builtin})],
+                                        {"clip_grad_by_global_norm": global_calls_builtin}),
+                                       ("clip_by_norm on the concatenation",
+                                        {"clip_grad_by_global_norm": global_calls_clip_by_norm})],
     "check_lstm_forward": [("stub", {"LSTM": lstm_stub}), ("forget/output swapped", {"LSTM": lstm_gates_swapped}),
                            ("Paddle's chunk order on the book's names", {"LSTM": lstm_paddle_chunk_order}),
                            ("no tanh on the cell", {"LSTM": lstm_no_tanh_on_cell}),
@@ -594,7 +641,8 @@ ALTERNATIVES = {
     "check_gru_forward": [("separate products", {"GRU": _GRU}), ("fused products", {"GRU": gru_fused_products})],
     "check_gru_gradients": [("separate products", {"GRU": _GRU}), ("fused products", {"GRU": gru_fused_products})],
     "check_gru_by_hand": [("separate products", {"GRU": _GRU})],
-    "check_collate_fn": [("numpy buffer", {"collate_fn": collate_with_numpy})],
+    "check_collate_fn": [("numpy buffer", {"collate_fn": collate_with_numpy}),
+                         ("pads the given lists in place", {"collate_fn": collate_pads_in_place})],
     "check_average_pooling_values": [("per-sample loop", {"AveragePooling": pool_per_sample_loop}),
                                      ("integer mask", {"AveragePooling": pool_integer_mask}),
                                      ("prefix sums", {"AveragePooling": pool_cumulative_sum})],

@@ -7,9 +7,13 @@ import math
 import numpy as np
 import paddle
 import paddle.nn.functional as F
+import pytest
 
 import nndl_ref.ch07 as ref
 from hidden_cases import hidden_check_tests
+from nndl_grading.checks import CheckFailure
+from nndl_grading.hidden import ch07 as hidden
+from nndl_grading.rpc import loopback_pair
 from nndl_ref.ch04 import Linear
 
 REFERENCE_ENV = {name: getattr(ref, name) for name in ref.__all__}
@@ -316,9 +320,35 @@ class LayerNormCachesStatistics(ref.LayerNorm):
         return self.gamma * (X - mean) / paddle.sqrt(var + self.eps) + self.beta
 
 
+class LayerNormEpsOutsideRoot(ref.LayerNorm):
+    def forward(self, X):
+        mean = paddle.mean(X, axis=1, keepdim=True)
+        std = paddle.sqrt(paddle.mean(paddle.square(X - mean), axis=1, keepdim=True))
+        return self.gamma * (X - mean) / (std + self.eps) + self.beta
+
+
+class LayerNormSquaresFirst(ref.LayerNorm):
+    def forward(self, X):                         # σ² = E[x²] − E[x]², rsqrt
+        mean = paddle.mean(X, axis=1, keepdim=True)
+        var = paddle.mean(X * X, axis=1, keepdim=True) - mean * mean
+        return self.gamma * (X - mean) * paddle.rsqrt(var + self.eps) + self.beta
+
+
 class LayerNormFunctional(ref.LayerNorm):
     def forward(self, X):
         return self.gamma * F.layer_norm(X, X.shape[1:], epsilon=self.eps) + self.beta
+
+
+@pytest.mark.parametrize("rpc", [False, True])
+def test_a_wrong_running_update_costs_only_the_running_statistics_check(rpc):
+    """BatchNorm's eval check normalises with the student's own moving statistics (fairness review, finding 6)."""
+    for wrong in (BatchNormMomentumSwapped, BatchNormStatsNotStored):
+        env = {**REFERENCE_ENV, "BatchNorm": wrong}
+        env = loopback_pair(env)[1] if rpc else env
+        with pytest.raises(CheckFailure):
+            hidden.check_batchnorm_running_stats(env)
+        hidden.check_batchnorm_eval(env)
+        hidden.check_batchnorm_train(env)
 
 
 # ------------------------------------------------------------------------------------------ ℓ2 loss
@@ -462,11 +492,11 @@ WRONG_VARIANTS = {
                                       ("statistics not stored", {"BatchNorm": BatchNormStatsNotStored}),
                                       ("unbiased running variance", {"BatchNorm": BatchNormUnbiased})],
     "check_batchnorm_eval": [("batch statistics in eval", {"BatchNorm": BatchNormBatchStatsInEval}),
-                             ("updates in eval", {"BatchNorm": BatchNormUpdatesInEval}),
-                             ("statistics not stored", {"BatchNorm": BatchNormStatsNotStored})],
+                             ("updates in eval", {"BatchNorm": BatchNormUpdatesInEval})],
     "check_layernorm": [("over the batch axis", {"LayerNorm": LayerNormOverBatch}),
                         ("unbiased variance", {"LayerNorm": LayerNormUnbiased}),
-                        ("statistics kept between calls", {"LayerNorm": LayerNormCachesStatistics})],
+                        ("statistics kept between calls", {"LayerNorm": LayerNormCachesStatistics}),
+                        ("ε outside the root", {"LayerNorm": LayerNormEpsOutsideRoot})],
     "check_bce_logits_l2_forward": [("biases penalised", {"BinaryCrossEntropyWithLogits": L2OnBiasesToo}),
                                     ("λ/N instead of λ/(2N)", {"BinaryCrossEntropyWithLogits": L2WithoutHalf})],
     "check_bce_logits_l2_backward": [("ℓ2 gradient never added (printed code)",
@@ -494,7 +524,8 @@ ALTERNATIVES = {
     "check_batchnorm_train": [("F.batch_norm", {"BatchNorm": BatchNormFunctional})],
     "check_batchnorm_running_stats": [("F.batch_norm, [D] statistics", {"BatchNorm": BatchNormFunctional})],
     "check_batchnorm_eval": [("F.batch_norm", {"BatchNorm": BatchNormFunctional})],
-    "check_layernorm": [("F.layer_norm", {"LayerNorm": LayerNormFunctional})],
+    "check_layernorm": [("F.layer_norm", {"LayerNorm": LayerNormFunctional}),
+                        ("E[x²] − E[x]², rsqrt", {"LayerNorm": LayerNormSquaresFirst})],
     "check_bce_logits_l2_forward": [("the printed log σ formula", {"BinaryCrossEntropyWithLogits": L2BookFormula})],
     "check_bce_logits_l2_backward": [("isinstance(layer, Linear)", {"BinaryCrossEntropyWithLogits": L2BookFormula})],
     "check_dropout_forward": [("paddle.bernoulli", {"Dropout": DropoutBernoulli}),

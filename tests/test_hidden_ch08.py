@@ -3,12 +3,17 @@ masked_softmax (§8.1.2.2), the scores (§8.1.2.1, exercise 8.1), Attention (§8
 (§8.2.1.2), split_head_reshape and MultiHeadSelfAttention (§8.2.1.3), get_sinusoid_encoding (§8.3.2.1),
 AddNorm, PositionwiseFFN and TransformerBlock (§8.3.2.2)."""
 
+import textwrap
+
 import numpy as np
 import paddle
 import paddle.nn.functional as F
 
+import nndl_ref.ch07 as ref7
 import nndl_ref.ch08 as ref
 from hidden_cases import hidden_check_tests
+from nndl_grading.checks import tolerances
+from nndl_grading.hidden import ch08 as hidden
 
 REFERENCE_ENV = {name: getattr(ref, name) for name in ref.__all__}
 BOOK_SOFTMAX, SOFTMAX = "check_masked_softmax_book_example", "check_masked_softmax_padding"
@@ -17,6 +22,8 @@ ADDITIVE, DOT, SCALED, BILINEAR = ("check_additive_score", "check_dot_product_sc
 ATTENTION, BOOK_QKV, QKV = "check_attention_forward", "check_qkv_book_example", "check_qkv_mask"
 SPLIT, MHSA, SINUSOID = "check_split_head_reshape", "check_multi_head_self_attention", "check_sinusoid_encoding"
 ADDNORM, FFN, BLOCK = "check_addnorm", "check_positionwise_ffn", "check_transformer_block"
+ADDNORM_DROPOUT, FFN_DROPOUT, BLOCK_DROPOUT = ("check_addnorm_dropout", "check_positionwise_ffn_dropout",
+                                               "check_transformer_block_dropout")
 
 
 def _keep(scores, valid_lens):
@@ -315,6 +322,133 @@ class ffn_by_hand(ref.PositionwiseFFN):
         return paddle.matmul(self.dropout(hidden), self.W_2.weight) + self.W_2.bias
 
 
+# Dropout in training mode: mistakes, and the ways a correct student may draw the mask
+class addnorm_no_dropout(ref.AddNorm):
+    def forward(self, X, H):
+        return self.layer_norm(X + H)
+
+
+class addnorm_dropout_on_X(ref.AddNorm):
+    def forward(self, X, H):
+        return self.layer_norm(self.dropout(X) + H)
+
+
+class addnorm_fixed_rate(ref.AddNorm):
+    def forward(self, X, H):                      # 0.1 written in instead of the layer's dropout_rate
+        return self.layer_norm(X + F.dropout(H, p=0.1, training=self.training))
+
+
+class addnorm_functional_dropout(ref.AddNorm):
+    def forward(self, X, H):
+        return self.layer_norm(X + F.dropout(H, p=self.dropout.p, training=self.training))
+
+
+class addnorm_chapter7_dropout(ref.AddNorm):
+    def forward(self, X, H):                      # the notebook's chapter-7 operator, used in training only
+        return self.layer_norm(X + (ref7.Dropout(self.dropout.p)(H) if self.training else H))
+
+
+def _numpy_mask(like, p):
+    keep = np.random.default_rng().uniform(size=like.shape) >= p
+    return paddle.to_tensor(keep.astype("float32") / (1 - p))
+
+
+class addnorm_numpy_mask(ref.AddNorm):
+    def forward(self, X, H):
+        return self.layer_norm(X + (H * _numpy_mask(H, self.dropout.p) if self.training else H))
+
+
+class addnorm_bernoulli_mask(ref.AddNorm):
+    def forward(self, X, H):
+        if not self.training:
+            return self.layer_norm(X + H)
+        keep = paddle.bernoulli(paddle.full(H.shape, 1 - self.dropout.p))
+        return self.layer_norm(X + H * keep / (1 - self.dropout.p))
+
+
+def test_dropout_cases_leave_no_mask_for_a_wrong_form():
+    """Whatever mask a wrong form draws, some row is far (> 10× the tolerance) from the right formula under
+    every mask, so the train-mode checks fail it deterministically; the right masks are told apart."""
+    limit = 10 * tolerances()["rtol"]
+    masks = hidden.dropout_masks(4)
+
+    def far_rows(wrong, candidates):          # wrong [rows, K', D] vs candidates [rows, K, D]
+        gaps = np.abs(wrong[:, :, None, :] - candidates[:, None, :, :]).max(-1).min(axis=(1, 2))
+        return int((gaps > limit * np.abs(candidates).max()).sum())
+
+    X, H, gain, bias = hidden.addnorm_dropout_case()
+    candidates = hidden.addnorm_candidates(X, H, gain, bias)
+    X, H = X.reshape(-1, 4), H.reshape(-1, 4)
+    assert far_rows(hidden.np_layer_norm(X + H, gain, bias)[:, None], candidates) > 0
+    assert far_rows(hidden.np_layer_norm(masks[None] * X[:, None] + H[:, None], gain, bias), candidates) > 0
+    X, values = hidden.ffn_dropout_case()
+    candidates = hidden.ffn_candidates(X, values)
+    X = X.reshape(-1, 4)
+    output = lambda x: np.maximum(x @ values["W_1.weight"] + values["W_1.bias"], 0) @ values["W_2.weight"] \
+        + values["W_2.bias"]
+    assert far_rows(output(X)[:, None], candidates) > 0
+    assert far_rows(masks[None] * output(X)[:, None], candidates) > 0
+    assert far_rows(output(masks[None] * X[:, None]), candidates) > 0
+
+
+class ffn_no_dropout(ref.PositionwiseFFN):
+    def forward(self, X):
+        return self.W_2(F.relu(self.W_1(X)))
+
+
+class ffn_dropout_after_W_2(ref.PositionwiseFFN):
+    def forward(self, X):
+        return self.dropout(self.W_2(F.relu(self.W_1(X))))
+
+
+class ffn_dropout_on_input(ref.PositionwiseFFN):
+    def forward(self, X):
+        return self.W_2(F.relu(self.W_1(self.dropout(X))))
+
+
+class ffn_dropout_before_relu(ref.PositionwiseFFN):
+    def forward(self, X):                         # the same thing: ReLU(m·z) = m·ReLU(z) for m ≥ 0
+        return self.W_2(F.relu(self.dropout(self.W_1(X))))
+
+
+class ffn_chapter7_dropout(ref.PositionwiseFFN):
+    def forward(self, X):
+        hidden = F.relu(self.W_1(X))
+        return self.W_2(ref7.Dropout(self.dropout.p)(hidden) if self.training else hidden)
+
+
+class ffn_numpy_mask(ref.PositionwiseFFN):
+    def forward(self, X):
+        hidden = F.relu(self.W_1(X))
+        return self.W_2(hidden * _numpy_mask(hidden, self.dropout.p) if self.training else hidden)
+
+
+class block_without_dropout(ref.TransformerBlock):
+    def forward(self, X, src_mask=None):          # the shared LayerNorm called directly: no AddNorm dropout
+        X_atten, weights = self.multi_head_attention(X, attn_mask=src_mask)
+        X = self.addnorm.layer_norm(X + X_atten)
+        return self.addnorm.layer_norm(X + self.ffn(X)), weights
+
+
+class block_dropout_once(ref.TransformerBlock):
+    def forward(self, X, src_mask=None):          # dropout in the first Add & Norm only
+        X_atten, weights = self.multi_head_attention(X, attn_mask=src_mask)
+        X = self.addnorm(X, X_atten)
+        return self.addnorm.layer_norm(X + self.ffn(X)), weights
+
+
+# The book's block in a notebook whose AddNorm and PositionwiseFFN are wrong: its __init__ finds them in its globals
+_NOTEBOOK = {"ref": ref, "AddNorm": addnorm_no_residual, "PositionwiseFFN": ffn_without_relu}
+exec(textwrap.dedent("""
+    class block_beside_wrong_parts(ref.TransformerBlock):
+        def __init__(self, input_size, head_num, ffn_size, dropout=0.1, attn_dropout=None, act_dropout=None):
+            super().__init__(input_size, head_num, ffn_size, dropout, attn_dropout, act_dropout)
+            self.ffn = PositionwiseFFN(input_size, ffn_size, self.act_dropout)
+            self.addnorm = AddNorm(input_size, self.dropout)
+"""), _NOTEBOOK)
+block_beside_wrong_parts = _NOTEBOOK["block_beside_wrong_parts"]
+
+
 class block_pre_norm(ref.TransformerBlock):
     def forward(self, X, src_mask=None):
         normed = self.addnorm.layer_norm(X)
@@ -382,6 +516,13 @@ WRONG_VARIANTS = {
     ADDNORM: [("norm before add", {"AddNorm": addnorm_norm_before_add}),
               ("no residual", {"AddNorm": addnorm_no_residual})],
     FFN: [("no ReLU", {"PositionwiseFFN": ffn_without_relu}), ("tanh", {"PositionwiseFFN": ffn_tanh})],
+    ADDNORM_DROPOUT: [("no dropout", {"AddNorm": addnorm_no_dropout}), ("dropout on X", {"AddNorm": addnorm_dropout_on_X}),
+                      ("rate fixed at 0.1", {"AddNorm": addnorm_fixed_rate})],
+    FFN_DROPOUT: [("no dropout", {"PositionwiseFFN": ffn_no_dropout}),
+                  ("dropout after W_2", {"PositionwiseFFN": ffn_dropout_after_W_2}),
+                  ("dropout on the input", {"PositionwiseFFN": ffn_dropout_on_input})],
+    BLOCK_DROPOUT: [("no dropout", {"TransformerBlock": block_without_dropout}),
+                    ("dropout in the first Add & Norm only", {"TransformerBlock": block_dropout_once})],
     BLOCK: [("pre-norm", {"TransformerBlock": block_pre_norm}),
             ("FFN without residual", {"TransformerBlock": block_ffn_without_residual}),
             ("output only", {"TransformerBlock": block_output_only}),
@@ -401,9 +542,21 @@ ALTERNATIVES = {
            ("heads sliced and concatenated", {"MultiHeadSelfAttention": mhsa_sliced_heads})],
     SINUSOID: [("book loops", {"get_sinusoid_encoding": sinusoid_book_loops}),
                ("paddle tensor", {"get_sinusoid_encoding": sinusoid_paddle_tensor})],
-    ADDNORM: [("LayerNorm by hand", {"AddNorm": addnorm_by_hand})],
-    FFN: [("matmul by hand", {"PositionwiseFFN": ffn_by_hand})],
-    BLOCK: [("layer_norm directly, key=value=X", {"TransformerBlock": block_layer_norm_directly})],
+    ADDNORM: [("LayerNorm by hand", {"AddNorm": addnorm_by_hand}), ("F.dropout", {"AddNorm": addnorm_functional_dropout}),
+              ("chapter 7's Dropout", {"AddNorm": addnorm_chapter7_dropout})],
+    FFN: [("matmul by hand", {"PositionwiseFFN": ffn_by_hand}),
+          ("chapter 7's Dropout", {"PositionwiseFFN": ffn_chapter7_dropout})],
+    ADDNORM_DROPOUT: [("paddle.bernoulli", {"AddNorm": addnorm_bernoulli_mask}),
+                      ("F.dropout", {"AddNorm": addnorm_functional_dropout}),
+                      ("chapter 7's Dropout", {"AddNorm": addnorm_chapter7_dropout}),
+                      ("numpy mask", {"AddNorm": addnorm_numpy_mask})],
+    FFN_DROPOUT: [("dropout before ReLU", {"PositionwiseFFN": ffn_dropout_before_relu}),
+                  ("chapter 7's Dropout", {"PositionwiseFFN": ffn_chapter7_dropout}),
+                  ("numpy mask", {"PositionwiseFFN": ffn_numpy_mask})],
+    BLOCK: [("layer_norm directly, key=value=X", {"TransformerBlock": block_layer_norm_directly}),
+            ("beside a wrong AddNorm and FFN", {"TransformerBlock": block_beside_wrong_parts})],
+    BLOCK_DROPOUT: [("layer_norm directly, key=value=X", {"TransformerBlock": block_layer_norm_directly}),
+                    ("beside a wrong AddNorm and FFN", {"TransformerBlock": block_beside_wrong_parts})],
 }
 
 hidden_check_tests("ch08", globals())

@@ -218,6 +218,33 @@ def test_forbidden_calls_are_seen_however_they_are_reached(harness_of, layer, ca
     assert sys.getprofile() is None                 # the hook is gone after every call
 
 
+MADE_ELSEWHERE = nn.SimpleRNN(2, 3)   # a built-in made outside the harness (at a notebook's top level)
+
+
+class RNNMadeElsewhere(nn.Layer):
+    def __init__(self):
+        super().__init__()
+        self.cells = nn.LayerList([nn.Linear(2, 3)])   # a generic container: not a forbidden call
+
+    def forward(self, x):
+        return MADE_ELSEWHERE(x)[0] + self.cells[0](x)
+
+
+def test_an_inherited_forward_of_a_built_in_made_elsewhere_is_seen(harness_of):
+    harness = harness_of(RNNMadeElsewhere, forbidden=["paddle.nn.SimpleRNN", "paddle.nn.LSTM"])
+    harness.forward(tuple(_rng_values(5, (1, 4, 2))))
+    assert harness.forbidden_calls() == ["paddle.nn.SimpleRNN / paddle.nn.LSTM"]   # both run RNNBase.forward
+
+
+def test_generic_containers_are_not_forbidden_calls(harness_of):
+    class ContainerOnly(RNNMadeElsewhere):
+        def forward(self, x):
+            return self.cells[0](x)
+    harness = harness_of(ContainerOnly, forbidden=["paddle.nn.SimpleRNN", "paddle.nn.LSTM", "paddle.nn.Conv2D"])
+    harness.forward(tuple(_rng_values(5, (1, 4, 2))))
+    assert harness.forbidden_calls() == []
+
+
 def test_nothing_is_watched_without_a_forbidden_list(harness_of):
     harness = harness_of(ConvFunctional)
     harness.forward(tuple(_rng_values(5, (1, 1, 3, 3))))

@@ -20,9 +20,11 @@ KEY = "ch02"
 
 
 def _nbgrader(course_root, *args):
+    """Run ``nbgrader *args`` in ``course_root``; returns what it printed."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run([str(Path(sys.executable).with_name("nbgrader")), *args], cwd=course_root, env=env, check=True,
-                   capture_output=True, timeout=900)
+    done = subprocess.run([str(Path(sys.executable).with_name("nbgrader")), *args], cwd=course_root, env=env,
+                          check=True, capture_output=True, text=True, timeout=900)
+    return done.stdout + done.stderr
 
 
 def _grade_id(cell):
@@ -64,6 +66,15 @@ def test_release_hides_solutions_and_hidden_tests(nbgrader_run):
     root, _ = nbgrader_run
     text = (root / "release" / KEY / f"{KEY}.ipynb").read_text(encoding="utf-8")
     assert "nndl_grading.hidden" not in text and "BEGIN PROMPT" not in text and "YOUR CODE HERE" in text
+
+
+def test_nbgrader_validate_fails_the_untouched_release_and_passes_the_solution(nbgrader_run):
+    """What a student sees on nbgrader's Validate button (`nbgrader validate`)."""
+    root, _ = nbgrader_run
+    untouched = _nbgrader(root, "validate", str(root / "release" / KEY / f"{KEY}.ipynb"))
+    assert "VALIDATION FAILED" in untouched and "NotImplementedError" in untouched
+    solved = _nbgrader(root, "validate", str(root / "source" / KEY / f"{KEY}.ipynb"))
+    assert "Success! Your notebook passes all the tests." in solved and "FAILED" not in solved
 
 
 @pytest.mark.parametrize("student", ["complete", "partial", "stub"])

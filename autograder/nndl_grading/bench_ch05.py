@@ -13,7 +13,7 @@ import paddle.nn as nn
 from nndl_ref import ch05 as ref
 
 BATCH = 64
-REPEATS = 15
+REPEATS = 50
 WARM_UP = 3
 # (label, ours, the built-in, input shape) at the shapes LeNet feeds them (§5.3.2)
 CASES = (

@@ -39,7 +39,8 @@ CLUSTER_SANDBOXES = ("bwrap", "off")
 USER_MODE_REFUSED = ("on a cluster students' code runs only in the bwrap sandbox (its own network namespace: a Dask "
                      "scheduler accepts any client); install bubblewrap on the workers, or pass SANDBOX=off knowingly")
 PLUGIN_PREFIX = "nndl-build-"        # + chapter key: the WorkerPlugin holding that chapter's build
-RETRIES = 2                          # a task that raised (its runner failed) is tried again this often
+RETRIES = 2                          # a task that raised (its runner failed) is tried again this often, then
+                                     # its row says error: (ChildProcessError); a worker's refusal stops the batch
 ALLOWED_FAILURES = 2                 # local:N: a task whose worker died is tried on up to 2 more workers
 CONNECT_TIMEOUT = "30s"
 POLL_SECONDS = 0.5
@@ -133,9 +134,10 @@ def by_value(function):
 def grade_on_worker(key, fingerprint, notebook, submission, request):
     """The task of one submission: grade ``notebook`` (bytes) with this worker's build of chapter ``key``,
     which must be the build ``fingerprint``; returns {"outcome": Outcome fields, "grader": the folder of
-    the nndl_grading that graded, "worker": this worker's address}. Raises, with what to do, when the
-    worker holds another build or its sandbox does not work; a task whose result the coordinator no longer
-    wants ends its grading at once."""
+    the nndl_grading that graded, "worker": this worker's address}. Raises RuntimeError, with what to do,
+    when the worker holds another build or its sandbox does not work, and ChildProcessError when the
+    grading runner ended without a result; a task whose result the coordinator no longer wants ends its
+    grading at once."""
     from distributed import get_worker
     from distributed.worker import thread_state
     worker = get_worker()
@@ -173,8 +175,8 @@ def grade_on_worker(key, fingerprint, notebook, submission, request):
         result = scratch / "result.json"
         if runner.returncode != 0 or not result.is_file():
             tail = (scratch / "runner.log").read_bytes()[-LOG_TAIL:].decode("utf-8", errors="replace")
-            raise RuntimeError(f"the grading runner on worker {worker.address} failed for {submission} "
-                               f"(exit code {runner.returncode}):\n{tail}")
+            raise ChildProcessError(f"the grading runner on worker {worker.address} failed for {submission} "
+                                    f"(exit code {runner.returncode}):\n{tail}")
         return {**json.loads(result.read_text(encoding="utf-8")), "worker": worker.address}
 
 
@@ -286,12 +288,18 @@ def _running(client, keys):
     return sum(min(len(keys & set(held)), threads.get(address, 1)) for address, held in client.processing().items())
 
 
-def _worker_lost(chapter, submission, sandbox, error):
+def _ungraded(chapter, submission, sandbox, error):
+    """The row of a submission the cluster could not grade: a worker died under it each time it was tried
+    (``KilledWorker``), or its grading runner gave no result each time (``ChildProcessError``)."""
     from .gradebook import UNSANDBOXED
     from .grade import Outcome
-    tries = error.allowed_failures + 1
-    status = (f"{WORKER_LOST}: 评分此提交的 {tries} 个评分节点都在评分时退出 "
-              f"(the {tries} Dask workers that graded it all died, the last {error.last_worker.address})")
+    if isinstance(error, ChildProcessError):
+        status = (f"error: 评分程序内部错误 (internal grader error) 评分节点上的评分进程 {RETRIES + 1} 次都没有给出结果 "
+                  f"(the grading runner gave no result in {RETRIES + 1} tries; the last: {str(error).splitlines()[0]})")
+    else:
+        tries = error.allowed_failures + 1
+        status = (f"{WORKER_LOST}: 评分此提交的 {tries} 个评分节点都在评分时退出 "
+                  f"(the {tries} Dask workers that graded it all died, the last {error.last_worker.address})")
     if sandbox == "off":
         status += f" {UNSANDBOXED}"
     return Outcome(submission, status, {q.name: 0.0 for q in chapter.questions}, chapter.points, 0.0,
@@ -340,8 +348,8 @@ def grade_on_cluster(scheduler, chapter, todo, limits, device, sandbox, book, fe
             for future in as_completed(futures):
                 try:
                     outcome = Outcome(**future.result()["outcome"])
-                except KilledWorker as error:
-                    outcome = _worker_lost(chapter, futures[future], sandbox, error)
+                except (KilledWorker, ChildProcessError) as error:
+                    outcome = _ungraded(chapter, futures[future], sandbox, error)
                 except FutureCancelledError as error:
                     if error.reason == SCHEDULER_LOST:
                         raise RuntimeError(

@@ -54,9 +54,9 @@ def make_undumpable():
     _prctl(PR_SET_DUMPABLE, 0)
 
 
-def die_with_parent():
-    """The kernel kills this process when its parent ends, however it ends."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def die_with_parent(with_signal=signal.SIGKILL):
+    """The kernel sends this process ``with_signal`` when its parent ends, however it ends."""
+    _prctl(PR_SET_PDEATHSIG, with_signal)
 
 
 def adopt_orphans():

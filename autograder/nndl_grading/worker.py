@@ -22,7 +22,8 @@ import sys
 import types
 from pathlib import Path
 
-from .processes import adopt_orphans, exit_now, kill_children, limit_address_space, make_undumpable, peak_mb
+from .processes import (adopt_orphans, die_with_parent, exit_now, kill_children, limit_address_space, make_undumpable,
+                        peak_mb)
 from .rpc import ProtocolError, RemoteNamespace, Session
 from .sandbox import EXCHANGE, SANDBOX_ENV_VAR, WORK_CAP_BYTES, probe_launch, share_temporary_folders, watch_folder
 
@@ -151,6 +152,7 @@ def main(notebook_path, tests_dir, result_fd):
         return 0
     mode = os.environ.get(SANDBOX_ENV_VAR, "bwrap")
     on_sigterm_kill_children()
+    die_with_parent(signal.SIGTERM)   # the grader killed (it enforces the timeout): end the grading as at a timeout
     student, session = start_student(notebook_path, mode)
     overflowed = []
     if (Path.cwd() / EXCHANGE).is_dir():

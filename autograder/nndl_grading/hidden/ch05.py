@@ -9,8 +9,10 @@ Paddle's built-ins (``F.conv2d``, ``nn.Conv2D``, ``F.max_pool2d``/``F.avg_pool2d
 and, for ``Model_LeNet``/``ResBlock``, from ``Paddle_LeNet``/the reference ``ResBlock`` with the same
 parameters. Forward and backward accept any correct implementation — the book's loops into a zeros
 buffer, im2col, float64 inside, even the built-ins; only the ``*_by_hand`` checks enforce the prompt's
-rule. ``Model_LeNet`` is built from built-in stand-ins of ``Conv2D``/``Pool2D`` (``fixtures/ch05.py``), so
-it costs points only for its own code.
+rule, and the ``Conv2DOp``/``Pool2DOp`` checks theirs (no autograd, no built-in conv/pool in the operator,
+watched by ``fixtures/ch05.WatchedOp``; the oracles run here, outside the watch). ``Model_LeNet`` is
+built from built-in stand-ins of ``Conv2D``/``Pool2D`` (``fixtures/ch05.py``), so it costs points only for
+its own code.
 """
 
 import numpy as np
@@ -28,10 +30,22 @@ from ..rpc import build
 
 HARNESS = "nndl_grading.fixtures.layers.LayerHarness"
 LENET_HARNESS = "nndl_grading.fixtures.ch05.harness_with_builtin_layers"
+OP_HARNESS = "nndl_grading.fixtures.ch05.WatchedOp"
 # The built-ins "implement by hand" rules out; grading.yml's ``forbidden`` for the question replaces these.
-CONV_BUILTINS = ("paddle.nn.functional.conv2d", "paddle.nn.Conv2D")
-POOL_BUILTINS = ("paddle.nn.functional.max_pool2d", "paddle.nn.functional.avg_pool2d", "paddle.nn.MaxPool2D",
-                 "paddle.nn.AvgPool2D")
+# The 1-D and 3-D relatives and adaptive/LP pooling are listed too: F.conv3d on x.unsqueeze(2) is an exact 2-D
+# convolution, and adaptive pooling reproduces fixed windows whenever they tile the input.
+CONV_BUILTINS = tuple(f"paddle.nn.{name}" for name in (
+    "functional.conv1d", "functional.conv2d", "functional.conv3d", "Conv1D", "Conv2D", "Conv3D"))
+POOL_BUILTINS = tuple(f"paddle.nn.{name}" for name in (
+    "functional.max_pool1d", "functional.max_pool2d", "functional.max_pool3d",
+    "functional.avg_pool1d", "functional.avg_pool2d", "functional.avg_pool3d",
+    "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "functional.adaptive_max_pool1d", "functional.adaptive_max_pool2d", "functional.adaptive_max_pool3d",
+    "functional.adaptive_avg_pool1d", "functional.adaptive_avg_pool2d", "functional.adaptive_avg_pool3d",
+    "AdaptiveMaxPool1D", "AdaptiveMaxPool2D", "AdaptiveMaxPool3D", "AdaptiveAvgPool1D", "AdaptiveAvgPool2D",
+    "AdaptiveAvgPool3D", "functional.lp_pool1d", "functional.lp_pool2d", "LPPool1D", "LPPool2D"))
+# The Conv2DOp/Pool2DOp exercise derives the backward by hand: no autograd and no built-in conv/pool either.
+OP_FORBIDDEN = ("paddle.grad", "paddle.autograd.backward", "paddle.Tensor.backward") + CONV_BUILTINS + POOL_BUILTINS
 BOOK_DEMO = [[[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]],
               [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]]]        # §5.2.1.2's input, [1, 2, 3, 3]
 POOL_DEMO = [[[[0.30856404, 0.41556627, 0.55406243], [0.26652551, 1.64261794, -0.52476674],
@@ -43,8 +57,15 @@ FORWARD_CASES = ((2, 3, 3, 1, 0, (6, 6)), (3, 2, 3, 1, 1, (5, 7)), (2, 4, 3, 2, 
 BACKWARD_CASES = ((2, 3, 3, 1, 1, (5, 5)), (3, 2, 2, 2, 0, (7, 6)))
 # single-channel (kernel, stride, padding, M×N): §5.1.4's two demos, then non-square and floor cases
 SINGLE_CASES = ((3, 1, 1, (8, 8)), (3, 2, 1, (8, 8)), (2, 1, 0, (5, 7)), (3, 2, 0, (7, 6)), (2, 3, 2, (8, 9)))
-# pooling ((h, w), stride, input H×W): the book's 2×2/2, overlapping windows, non-square both ways, floor
-POOL_CASES = (((2, 2), 2, (6, 8)), ((2, 2), 1, (5, 4)), ((2, 3), 2, (7, 8)), ((3, 2), 1, (6, 5)), ((3, 2), 2, (7, 7)))
+# pooling ((h, w), stride, input H×W) on non-square inputs. Square windows (the book's 2×2/2, overlapping,
+# floor) for every pooling check but one, so that the book's printed h/w swap, which agrees on square
+# windows, costs only check_pool2d_non_square_window, which alone uses the non-square windows.
+POOL_CASES = (((2, 2), 2, (6, 8)), ((2, 2), 1, (5, 4)), ((3, 3), 2, (7, 8)), ((3, 3), 1, (6, 5)))
+NON_SQUARE_POOL_CASES = (((2, 3), 2, (7, 8)), ((3, 2), 1, (6, 5)), ((3, 2), 2, (7, 7)), ((1, 2), 1, (4, 5)))
+# by hand: windows that adaptive pooling (output size = the window count) cannot reproduce on that input
+POOL_BY_HAND_CASES = (((3, 3), 1, (6, 6)), ((2, 2), 2, (7, 7)))
+# Pool2DOp (the kit's own forward, size read as (h, w)): overlapping, non-square both ways, floor
+POOL_OP_CASES = (POOL_CASES[1],) + NON_SQUARE_POOL_CASES[:3]
 
 
 # --------------------------------------------------------------------------------------------- oracles
@@ -296,55 +317,68 @@ def _student_pool(env, size, mode, stride, forbidden=()):
     return harness, what
 
 
-def _check_pool(env, mode, seed):
-    builtin = F.max_pool2d if mode == "max" else F.avg_pool2d
+def _check_pool(env, modes, cases, seed):
+    """Forward against float64 numpy and Paddle's pooling, and the autograd gradient of the input."""
     rng = np.random.default_rng(seed)
-    for size, stride, (H, W) in POOL_CASES:
-        harness, what = _student_pool(env, size, mode, stride)
-        what = f"{what}，输入 [2, 3, {H}, {W}]（size 为 (高 h, 宽 w)）"
-        X = rng.normal(size=(2, 3, H, W)).astype(np.float32)
-        expected = np_pool2d(float32_exact(X), size, stride, mode)
-        out = student_call(harness.forward, (X,), what=f"{what} 的 forward")
-        check_shape(out, expected.shape, what, squeezable=False)
-        check_close(out, expected, what)
-        check_close(out, builtin(paddle.to_tensor(X), size, stride), f"{what}（与 paddle 内置池化比较）")
-        G = rng.normal(size=expected.shape).astype(np.float32)
-        result = student_call(harness.gradients, (X,), G, what=f"{what} 的反向传播", stage="gradients")
-        grad = require_gradient(result["inputs"][0], "输入 x", what)
-        check_shape(grad, X.shape, f"{what}：输入的梯度", squeezable=False)
-        check_close(grad, np_pool2d_backward(float32_exact(X), G, size, stride, mode), f"{what}：输入的梯度（自动微分）",
-                    "gradients")
+    for mode in modes:
+        builtin = F.max_pool2d if mode == "max" else F.avg_pool2d
+        for size, stride, (H, W) in cases:
+            harness, what = _student_pool(env, size, mode, stride)
+            what = f"{what}，输入 [2, 3, {H}, {W}]（size 为 (高 h, 宽 w)）"
+            X = rng.normal(size=(2, 3, H, W)).astype(np.float32)
+            expected = np_pool2d(float32_exact(X), size, stride, mode)
+            out = student_call(harness.forward, (X,), what=f"{what} 的 forward")
+            check_shape(out, expected.shape, what, squeezable=False)
+            check_close(out, expected, what)
+            check_close(out, builtin(paddle.to_tensor(X), size, stride), f"{what}（与 paddle 内置池化比较）")
+            G = rng.normal(size=expected.shape).astype(np.float32)
+            result = student_call(harness.gradients, (X,), G, what=f"{what} 的反向传播", stage="gradients")
+            grad = require_gradient(result["inputs"][0], "输入 x", what)
+            check_shape(grad, X.shape, f"{what}：输入的梯度", squeezable=False)
+            check_close(grad, np_pool2d_backward(float32_exact(X), G, size, stride, mode), f"{what}：输入的梯度（自动微分）",
+                        "gradients")
 
 
 @book_section("5.2.2")
 def check_pool2d_max(env):
-    """Max pooling: the book's demo (2×2, default stride 1 → all 1.64261794), then non-square windows
-    (size = (h, w)), overlapping and strided, against float64 numpy and ``F.max_pool2d``; autograd sends
-    the gradient to each window's maximum."""
+    """Max pooling: the book's demo (2×2, default stride 1 → all 1.64261794), then square windows,
+    overlapping and strided, on non-square inputs, against float64 numpy and ``F.max_pool2d``; autograd
+    sends the gradient to each window's maximum."""
     Pool2D = require(env, "Pool2D", kind="class")
     default = student_call(build, env, HARNESS, Pool2D, (), {}, (), what="Pool2D()（默认参数）", stage="signature")
     out = student_call(default.forward, (np.array(POOL_DEMO, np.float32),), what="Pool2D()（教材 §5.2.2 的例子）")
     check_shape(out, [1, 1, 2, 2], "Pool2D()（默认 size=(2,2), mode='max', stride=1）", squeezable=False)
     check_close(out, np.full((1, 1, 2, 2), 1.64261794), "Pool2D()（教材 §5.2.2 的例子）")
-    _check_pool(env, "max", 521)
+    _check_pool(env, ("max",), POOL_CASES, 521)
 
 
 @book_section("5.2.2")
 def check_pool2d_avg(env):
-    """Average pooling (the mean, not the sum, of each window) on the same cases, against float64 numpy and
-    ``F.avg_pool2d``; autograd spreads δ/(h·w) over each window."""
-    _check_pool(env, "avg", 522)
+    """Average pooling (the mean, not the sum, of each window) on the same square windows, against float64
+    numpy and ``F.avg_pool2d``; autograd spreads δ/(h·w) over each window."""
+    _check_pool(env, ("avg",), POOL_CASES, 522)
+
+
+@book_section("5.2.2")
+def check_pool2d_non_square_window(env):
+    """size = (h, w): h rows along the height (axis 2), w columns along the width (axis 3), as
+    ``nn.MaxPool2D``'s ``kernel_size`` — the one check with non-square windows (the book's printed code
+    swaps them, which only shows on such windows); max and average, forward and autograd gradient."""
+    _check_pool(env, ("max", "avg"), NON_SQUARE_POOL_CASES, 524)
 
 
 @book_section("5.2.2")
 def check_pool2d_by_hand(env, forbidden=POOL_BUILTINS):
-    """The prompt's rule: a correct Pool2D whose construction and forward call none of ``forbidden``."""
-    X = np.random.default_rng(523).normal(size=(2, 2, 6, 7)).astype(np.float32)
-    for mode in ("max", "avg"):
-        harness, what = _student_pool(env, (2, 3), mode, 2, forbidden)
-        out = student_call(harness.forward, (X,), what=f"{what} 的 forward")
-        check_close(out, np_pool2d(float32_exact(X), (2, 3), 2, mode), what)
-        reject_forbidden(harness, "Pool2D", "亲手实现池化运算 (implement the pooling by hand)")
+    """The prompt's rule: a correct Pool2D whose construction and forward call none of ``forbidden``, on
+    square windows that adaptive pooling cannot reproduce (overlapping; a floor that leaves a row over)."""
+    rng = np.random.default_rng(523)
+    for size, stride, (H, W) in POOL_BY_HAND_CASES:
+        X = rng.normal(size=(2, 2, H, W)).astype(np.float32)
+        for mode in ("max", "avg"):
+            harness, what = _student_pool(env, size, mode, stride, forbidden)
+            out = student_call(harness.forward, (X,), what=f"{what}，输入 [2, 2, {H}, {W}] 的 forward")
+            check_close(out, np_pool2d(float32_exact(X), size, stride, mode), f"{what}，输入 [2, 2, {H}, {W}]")
+            reject_forbidden(harness, "Pool2D", "亲手实现池化运算 (implement the pooling by hand)")
 
 
 # --------------------------------------------------------------------------------------------- §5.3.2
@@ -455,34 +489,46 @@ def check_resblock_plain(env):
 
 
 # --------------------------------------------------------------------------------------------- Op exercise
-def _student_conv_op(env, D, P, k, s, p, W, b):
-    Conv2DOp = require(env, "Conv2DOp", kind="class")
+OP_RULE = "亲手推导反向传播 (derive the backward by hand)、不用自动微分"
+
+
+def _student_op(env, name, args, kwargs, forbidden, what):
+    """The student's ``name``(*args, **kwargs) inside a ``WatchedOp`` (fixtures/ch05.py): calling it runs the
+    operator's forward, ``backward`` its backward, both recording calls of ``forbidden``."""
+    op_class = require(env, name, kind="class")
+    return student_call(build, env, OP_HARNESS, op_class, args, kwargs, tuple(forbidden), what=what,
+                        stage="signature")
+
+
+def _student_conv_op(env, D, P, k, s, p, W, b, forbidden):
     what = f"Conv2DOp({D}, {P}, {k}, stride={s}, padding={p})"
-    op = student_call(Conv2DOp, D, P, k, stride=s, padding=p, what=what, stage="signature")
+    watched = _student_op(env, "Conv2DOp", (D, P, k), {"stride": s, "padding": p}, forbidden, what)
+    op = watched.op
     params = getattr(op, "params", None)
     if not isinstance(params, dict) or not {"W", "b"} <= set(params):
         raise CheckFailure("signature", what, "应有 self.params 字典，含 'W' [P, D, k, k] 与 'b' [P, 1]（见给出的 __init__）")
     op.params["W"], op.params["b"] = as_tensor(W), as_tensor(b)
-    return op, what
+    return watched, op, what
 
 
 @book_section("5.2.1.2")
-def check_conv2d_op_backward(env):
+def check_conv2d_op_backward(env, forbidden=OP_FORBIDDEN):
     """``Conv2DOp``: forward as eq. (5.5); ``backward(δ_Z)`` for the LATEST forward returns δ_X and fills
     grads['W'] [P, D, k, k] and grads['b'] ([P, 1] or [P]) — against float64 finite differences (sampled)
-    and the autograd of ``paddle.nn.Conv2D`` with the same weights."""
+    and the autograd of ``paddle.nn.Conv2D`` with the same weights (both here, outside the watch) — with no
+    call of ``forbidden`` (autograd, the conv/pool built-ins) in the operator's forward or backward."""
     rng = np.random.default_rng(551)
     for D, P, k, s, p, shape in BACKWARD_CASES + ((2, 2, 3, 2, 1, (6, 7)),):
         X, W, b = _case(rng, D, P, k, shape)
         G = rng.normal(size=_out_shape(D, P, k, s, p, shape)).astype(np.float32)
-        op, what = _student_conv_op(env, D, P, k, s, p, W, b)
+        watched, op, what = _student_conv_op(env, D, P, k, s, p, W, b, forbidden)
         what = f"{what}，输入 [2, {D}, {shape[0]}, {shape[1]}]"
-        student_call(op, as_tensor(rng.normal(size=X.shape)), what=f"{what} 的 forward")
-        out = student_call(op, as_tensor(X), what=f"{what} 的 forward")
+        student_call(watched, as_tensor(rng.normal(size=X.shape)), what=f"{what} 的 forward")
+        out = student_call(watched, as_tensor(X), what=f"{what} 的 forward")
         require_tensor(out, f"{what} 的 forward")
         arrays = [float32_exact(X), float32_exact(W), float32_exact(b)]
         check_close(out, np_conv2d(*arrays, s, p), f"{what} 的 forward")
-        dX = student_call(op.backward, as_tensor(G), what=f"{what} 的 backward", stage="gradients")
+        dX = student_call(watched.backward, as_tensor(G), what=f"{what} 的 backward", stage="gradients")
         require_tensor(dX, f"{what} 的 backward 返回值 δ_X")
         grads = require_grads(op, ("W", "b"), f"{what} 的 backward")
         actual = [dX, grads["W"], grads["b"]]
@@ -497,19 +543,20 @@ def check_conv2d_op_backward(env):
             check_close(np.reshape(_numpy(grad), array.shape)[index], values,
                         f"{what}：{label}（与数值梯度 finite differences）", "gradients")
             check_close(grad, expected, f"{what}：{label}（与 paddle.nn.Conv2D 的自动微分）", "gradients")
+        reject_forbidden(watched, what, OP_RULE)
 
 
 @book_section("5.2.2")
-def check_pool2d_op_backward(env):
+def check_pool2d_op_backward(env, forbidden=OP_FORBIDDEN):
     """``Pool2DOp``: forward as §5.2.2; ``backward(δ_Y)`` returns δ_X — average spreads δ/(h·w), max sends δ to
     each window's maximum and, on ties, to the FIRST maximal pixel in row-major order (the TODO's rule);
-    overlapping windows add up — against float64 numpy, finite differences and ``F.max_pool2d``'s autograd."""
+    overlapping windows add up — against float64 numpy and finite differences (computed here, outside the
+    watch), with no call of ``forbidden`` (autograd, the conv/pool built-ins) in the operator's code."""
     rng = np.random.default_rng(561)
-    Pool2DOp = require(env, "Pool2DOp", kind="class")
     for mode in ("max", "avg"):
-        for size, stride, (H, W) in POOL_CASES[1:]:
+        for size, stride, (H, W) in POOL_OP_CASES:
             what = f"Pool2DOp(size={size}, mode='{mode}', stride={stride})，输入 [2, 2, {H}, {W}]"
-            op = student_call(Pool2DOp, size=size, mode=mode, stride=stride, what=what, stage="signature")
+            op = _student_op(env, "Pool2DOp", (), {"size": size, "mode": mode, "stride": stride}, forbidden, what)
             X = rng.normal(size=(2, 2, H, W)).astype(np.float32)
             student_call(op, as_tensor(rng.normal(size=X.shape)), what=f"{what} 的 forward")
             out = student_call(op, as_tensor(X), what=f"{what} 的 forward")
@@ -523,13 +570,15 @@ def check_pool2d_op_backward(env):
             (index, values), = sampled_numeric_vjp(lambda x: np_pool2d(x, size, stride, mode), [float32_exact(X)], G,
                                                    seed=562)
             check_close(_numpy(dX)[index], values, f"{what}：δ_X（与数值梯度比较）", "gradients")
+            reject_forbidden(op, what, OP_RULE)
     # ties: a window whose maximum appears more than once (rounded values)
     X = np.array([[[[1, 3, 3, 0], [3, 1, 2, 2], [0, 0, 2, 2]]]], np.float32)
     for size, stride in (((2, 2), 2), ((2, 2), 1)):
         what = f"Pool2DOp(size={size}, mode='max', stride={stride})，窗口内有并列最大值 (ties)"
-        op = student_call(Pool2DOp, size=size, mode="max", stride=stride, what=what, stage="signature")
+        op = _student_op(env, "Pool2DOp", (), {"size": size, "mode": "max", "stride": stride}, forbidden, what)
         out = student_call(op, as_tensor(X), what=f"{what} 的 forward")
         G = np.arange(1.0, 1.0 + np.size(_numpy(out)), dtype=np.float32).reshape(np.shape(_numpy(out)))
         dX = student_call(op.backward, as_tensor(G), what=f"{what} 的 backward", stage="gradients")
         check_close(dX, np_pool2d_backward(X, G, size, stride, "max"),
                     f"{what}：并列时整个梯度给窗口内按行优先的第一个最大值", "gradients")
+        reject_forbidden(op, what, OP_RULE)

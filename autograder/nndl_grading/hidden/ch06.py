@@ -13,6 +13,8 @@ Any correct implementation passes — per-gate or fused products, a precomputed 
 the batch, float64 inside; only the ``*_by_hand`` checks enforce the prompt's rule against the built-ins.
 """
 
+import copy
+
 import numpy as np
 import paddle
 
@@ -28,7 +30,7 @@ SRN_BUILTINS = ("paddle.nn.SimpleRNN", "paddle.nn.SimpleRNNCell")
 LSTM_BUILTINS = ("paddle.nn.LSTM", "paddle.nn.LSTMCell")
 GRU_BUILTINS = ("paddle.nn.GRU", "paddle.nn.GRUCell")
 CLIP_BUILTINS = ("paddle.nn.ClipGradByNorm", "paddle.nn.ClipGradByGlobalNorm",
-                 "paddle.nn.utils.clip_grad_norm_.clip_grad_norm_")
+                 "paddle.nn.utils.clip_grad_norm_.clip_grad_norm_", "paddle.nn.clip.clip_by_norm")
 # Appendix toys of the companion notebook: W = [[.1, .2], [.1, .2]], U = [[0, .1], [.1, 0]], b = [[.1, .1]]
 TOY = {"W": [[0.1, 0.2], [0.1, 0.2]], "U": [[0.0, 0.1], [0.1, 0.0]], "b": [[0.1, 0.1]]}
 # (batch B, steps L, input size M, hidden size D): a batch of one, one step, wider and narrower than M
@@ -431,12 +433,13 @@ def check_collate_fn(env):
         keywords = {"pad_val": pad_val} if max_seq_len is None else {"pad_val": pad_val, "max_seq_len": max_seq_len}
         what = f"collate_fn(batch, {', '.join(f'{k}={v}' for k, v in keywords.items())})，序列长度 " \
                f"{[len(seq) for seq, _ in batch]}"
-        out = student_call(collate_fn, [list(example) for example in batch], what=what, **keywords)
+        expected = _np_collate(batch, pad_val, 256 if max_seq_len is None else max_seq_len)
+        # a copy: a correct collate_fn may pad the lists it is given in place
+        out = student_call(collate_fn, [list(example) for example in copy.deepcopy(batch)], what=what, **keywords)
         try:
             (seqs, lens), labels = out
         except (TypeError, ValueError):
             raise CheckFailure("shape", what, "应返回 ((seqs, seq_lens), labels) 的嵌套元组") from None
-        expected = _np_collate(batch, pad_val, 256 if max_seq_len is None else max_seq_len)
         for actual, wanted, label in zip((seqs, lens, labels), expected, ("seqs", "seq_lens", "labels")):
             array = _integer_array(actual, f"{what} 的 {label}")
             check_shape(array, np.shape(wanted), f"{what} 的 {label}", squeezable=False)

@@ -416,16 +416,20 @@ def check_batchnorm_running_stats(env):
 @book_section("7.5.1.1")
 def check_batchnorm_eval(env):
     """Evaluation mode (``train_mode=False``) normalises with the stored running statistics, does not change
-    them, and works on a single sample; vs the closed form and ``nn.BatchNorm1D.eval()`` after two training
-    calls."""
+    them, and works on a single sample; after two training calls, vs the closed form and ``nn.BatchNorm1D.eval()``
+    both given the student's OWN moving_mean / moving_variance, so a wrong running-statistics update costs only
+    ``check_batchnorm_running_stats``."""
     d, eps, momentum, gamma, beta = 4, 1e-3, 0.8, 1.5, 0.5
     harness, what = _student_bn(env, d, eps, momentum, gamma, beta)
     oracle = _builtin_bn(d, eps, momentum, gamma, beta)
     for call in range(2):
         X = _batch(790 + call, 10, d, scale=2.0 + call)
         student_call(harness.forward, (X,), {"train_mode": True}, True, what=f"{what} 训练模式")
-        oracle.forward((X,), training=True)
     before = _running(harness, what)
+    for name, value in before.items():
+        check_shape(value, (1, d), f"{what} 的 {name}", squeezable=True)
+    oracle.layer._mean.set_value(before["moving_mean"].reshape(-1).astype(np.float32))
+    oracle.layer._variance.set_value(before["moving_variance"].reshape(-1).astype(np.float32))
     for n in (5, 1):
         X = _batch(795 + n, n, d, scale=3.0, shift=-2.0)
         label = f"{what} 评估模式 train_mode=False（{n} 个样本）"
@@ -441,19 +445,25 @@ def check_batchnorm_eval(env):
 
 
 # --------------------------------------------------------------------------------------------- §7.5.2.1
+# (seed, shape, ε, γ, β, input scale); the last, ε = 1e-3 (nn.LayerNorm's largest) on rows of variance ~1e-3, tells
+# √(σ² + ε) from √σ² + ε
+LAYERNORM_CASES = ((801, (4, 6), 1e-7, 1.0, 0.0, 3.0), (802, (1, 5), 1e-3, 2.0, -0.5, 3.0),
+                   (803, (7, 3), 1e-5, 0.5, 4.0, 3.0), (804, (3, 5), 1e-3, 1.5, 0.5, 0.03))
+
+
 @book_section("7.5.2.1")
 def check_layernorm(env):
     """Eqs. (7.21)–(7.22): each row normalised over its features with the biased variance and √(σ² + ε); vs
-    ``nn.LayerNorm`` and the closed form for several γ, β, ε, including a single row; the same input gives the
-    same output after other calls (no state); the gradient w.r.t. X vs ``nn.LayerNorm``'s."""
+    ``nn.LayerNorm`` and the closed form for several γ, β, ε, including a single row and ε = 1e-3 on rows of small
+    variance (where ε outside the root is far off); the same input gives the same output after other calls (no
+    state); the gradient w.r.t. X vs ``nn.LayerNorm``'s."""
     LayerNorm = require(env, "LayerNorm", kind="class")
-    for seed, (n, d), eps, gamma, beta in ((801, (4, 6), 1e-7, 1.0, 0.0), (802, (1, 5), 1e-3, 2.0, -0.5),
-                                           (803, (7, 3), 1e-5, 0.5, 4.0)):
+    for seed, (n, d), eps, gamma, beta, scale in LAYERNORM_CASES:
         what = f"LayerNorm({d}, eps={eps}, gamma={gamma}, beta={beta})"
         harness = student_call(build, env, HARNESS, LayerNorm, (d,), {"eps": eps, "gamma": gamma, "beta": beta},
                                what=what, stage="signature")
         oracle = _builtin_norm(nn.LayerNorm, d, gamma, beta, epsilon=eps)
-        X = _batch(seed, n, d, scale=3.0)
+        X = _batch(seed, n, d, scale=scale)
         G = np.random.default_rng(seed + 100).normal(size=(n, d))
         result = student_call(harness.gradients, (X,), G, what=what)
         out = result["outputs"]

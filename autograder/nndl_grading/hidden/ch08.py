@@ -11,7 +11,8 @@ masked softmax of §8.1.2.2, the QKV demo of §8.2.1.2, the sinusoid tables), fl
 (``Attention`` its scores and the masked softmax, ``QKVAttention`` the masked softmax,
 ``MultiHeadSelfAttention`` ``QKVAttention``) is run with built-in stand-ins of those
 (``fixtures/ch08.py``), so it costs points only for its own code. Padded weights are checked below 1e-6,
-never for exact zeros (CPU softmax leaves ~5e-29).
+never for exact zeros (CPU softmax leaves ~5e-29). Dropout in training mode is checked by behaviour, never
+by a mask: each output row must be the book's formula under one of all the possible masks.
 """
 
 import numpy as np
@@ -27,6 +28,8 @@ HARNESS = "nndl_grading.fixtures.ch08.SubstitutedHarness"
 ATTENTION_BUILTINS = ("paddle.nn.MultiHeadAttention", "paddle.nn.functional.scaled_dot_product_attention")
 ENCODER_BUILTINS = ("paddle.nn.TransformerEncoderLayer",)
 PADDED_LIMIT = 1e-6
+# TransformerBlock runs with built-in stand-ins of these (fixtures/ch08.py): only its own forward is graded there
+BLOCK_PARTS = ("AddNorm", "PositionwiseFFN")
 
 # §8.1.2.2's two sentences (book lines 12190–12194): lengths 4 and 11; the padded slots of the first hold
 # arbitrary numbers here (the book had already written −1e9 into them)
@@ -440,13 +443,14 @@ def check_positionwise_ffn(env):
 
 @book_section("8.3.2.2")
 def check_transformer_block(env, forbidden=ENCODER_BUILTINS):
-    """``TransformerBlock`` in eval mode against ``nn.TransformerEncoderLayer`` (post-norm, ReLU) with the same
-    weights, ``norm1`` and ``norm2`` both tied to the book's one ``addnorm.layer_norm``; an additive −1e9
-    key mask [B, 1, 1, L]; the returned weights [B, heads, L, L] below 1e-6 on padded keys; none of
-    ``forbidden`` called."""
+    """``TransformerBlock`` (with built-in stand-ins of ``AddNorm`` and ``PositionwiseFFN``) in eval mode against
+    ``nn.TransformerEncoderLayer`` (post-norm, ReLU) with the same weights, ``norm1`` and ``norm2`` both tied to
+    the book's one ``addnorm.layer_norm``; an additive −1e9 key mask [B, 1, 1, L]; the returned weights
+    [B, heads, L, L] below 1e-6 on padded keys; none of ``forbidden`` called."""
     rng = np.random.default_rng(861)
     B, L, D, M, F_ = 2, 5, 8, 2, 12
-    harness, what = _student_layer(env, "TransformerBlock", (D, M, F_), {"dropout": 0.1}, forbidden=forbidden)
+    harness, what = _student_layer(env, "TransformerBlock", (D, M, F_), {"dropout": 0.1}, forbidden=forbidden,
+                                   substitutes=BLOCK_PARTS)
     values = {f"multi_head_attention.{p}_proj.{kind}": rng.normal(scale=0.5, size=(D, D) if kind == "weight" else D)
               for p in ("q", "k", "v", "out") for kind in ("weight", "bias")}
     values.update({f"ffn.{k}": v for k, v in _random_values(rng, FFN_SHAPES(D, F_)).items()})
@@ -472,3 +476,148 @@ def check_transformer_block(env, forbidden=ENCODER_BUILTINS):
     check_shape(out[1], [B, M, L, L], f"{what} 返回的注意力权重", squeezable=False)
     _check_padded(out[1], keep[:, None, None, :], f"{what} 返回的注意力权重")
     _reject_forbidden(harness, what, "nn.TransformerEncoderLayer")
+
+
+# ------------------------------------------------------------------------ §8.3.2.2 dropout in training mode
+# Train mode cannot be compared with a reference's random mask. Instead every row of the student's output must
+# be the book's formula under SOME inverted-dropout mask — all 2^n masks of the row's n dropped-or-kept elements
+# are tried — whatever random numbers the student drew and in whatever order (nn.Dropout, F.dropout, chapter
+# 7's Dropout, paddle.bernoulli …), and the masks so found must drop a fraction of elements near p.
+DROPOUT_P = 0.5
+DROPOUT_BATCH = (4, 12)       # B, L: 48 rows
+
+
+def dropout_masks(count, p=DROPOUT_P):
+    """All 2^count inverted-dropout masks of ``count`` elements: rows of {0, 1/(1 − p)}, [2^count, count]."""
+    bits = (np.arange(2 ** count)[:, None] >> np.arange(count)) & 1
+    return bits / (1.0 - p)
+
+
+def addnorm_dropout_case():
+    """X, H [B, L, 4] (|H| in [0.5, 1.5], so dropping an element always shows) and the LayerNorm's gain, bias."""
+    rng = np.random.default_rng(855)
+    shape = (*DROPOUT_BATCH, 4)
+    X = float32_exact(rng.normal(size=shape))
+    H = float32_exact(rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 1.5, size=shape))
+    return X, H, float32_exact(rng.uniform(0.7, 1.3, size=4)), float32_exact(rng.normal(size=4))
+
+
+def addnorm_candidates(X, H, gain, bias, p=DROPOUT_P):
+    """LN(X + M ⊙ H) for every mask M of ``dropout_masks``: [rows, 2^D, D]."""
+    X, H = X.reshape(-1, X.shape[-1]), H.reshape(-1, H.shape[-1])
+    return np_layer_norm(X[:, None, :] + dropout_masks(X.shape[-1], p)[None] * H[:, None, :], gain, bias)
+
+
+def ffn_dropout_case():
+    """X [B, L, 4] and W_1, b_1, W_2, b_2 (6 hidden units) with b_1 chosen so that every hidden unit is active on
+    every row: each unit's mask then shows in the output."""
+    rng = np.random.default_rng(857)
+    X = float32_exact(rng.normal(size=(*DROPOUT_BATCH, 4)))
+    values = _random_values(rng, FFN_SHAPES(4, 6))
+    lowest = (X.reshape(-1, 4) @ values["W_1.weight"]).min(axis=0)
+    values["W_1.bias"] = float32_exact(0.5 - lowest + rng.uniform(0.0, 0.5, size=6))
+    return X, values
+
+
+def ffn_candidates(X, p_values, p=DROPOUT_P):
+    """W₂(M ⊙ max(0, XW₁ + b₁)) + b₂ for every mask M of ``dropout_masks``: [rows, 2^F, D]."""
+    hidden = np.maximum(X.reshape(-1, X.shape[-1]) @ p_values["W_1.weight"] + p_values["W_1.bias"], 0.0)
+    masked = dropout_masks(hidden.shape[-1], p)[None] * hidden[:, None, :]
+    return masked @ p_values["W_2.weight"] + p_values["W_2.bias"]
+
+
+def _check_under_some_mask(out, candidates, masks, what, rule, p=DROPOUT_P):
+    """Row r of ``out`` is ``candidates[r, k]`` (the formula under ``masks[k]``) for some k, and the masks found
+    drop a fraction of elements within 5σ of p (a correct dropout fails that with probability < 1e-6)."""
+    rows = np.asarray(out, np.float64).reshape(candidates.shape[0], -1)
+    best = np.abs(candidates - rows[:, None, :]).max(axis=-1).argmin(axis=1)
+    check_close(rows, candidates[np.arange(len(rows)), best], f"{what}：训练模式下每个位置都应是 {rule}",
+                stage="behaviour")
+    dropped = float(np.mean(masks[best] == 0))
+    sigma = np.sqrt(p * (1 - p) / masks[best].size)
+    if abs(dropped - p) > 5 * sigma:
+        raise CheckFailure("behaviour", what, f"被丢弃的比例 {dropped:.3f} 与 dropout={p} 不符（应以概率 p 丢弃、"
+                           f"保留的乘以 1/(1−p)；允许偏差 5σ = {5 * sigma:.3f}）")
+
+
+@book_section("8.3.2.2")
+def check_addnorm_dropout(env):
+    """Eq. (8.24) in train mode with dropout 0.5: each position is LN(X + dropout(H)) under some mask of H's
+    elements (scaled by 1/(1 − p)), X never dropped; catches a missing dropout, dropout on X, a wrong rate."""
+    X, H, gain, bias = addnorm_dropout_case()
+    harness, what = _student_layer(env, "AddNorm", (X.shape[-1], DROPOUT_P))
+    _set_parameters(harness, {"layer_norm.weight": gain, "layer_norm.bias": bias}, what)
+    what = f"{what}（训练模式 train()），X、H {list(X.shape)}"
+    out = student_call(harness.forward, (X.astype(np.float32), H.astype(np.float32)), training=True,
+                       what=f"{what} 的 forward", stage="behaviour")
+    check_shape(out, X.shape, what, squeezable=False)
+    _check_under_some_mask(out, addnorm_candidates(X, H, gain, bias), dropout_masks(X.shape[-1]), what,
+                           "LayerNorm(X + dropout(H))：只对 H 做 dropout，X 不做")
+
+
+@book_section("8.3.2.2")
+def check_positionwise_ffn_dropout(env):
+    """Eq. (8.25) in train mode with dropout 0.5: each position is W₂(dropout(ReLU(W₁X + b₁))) + b₂ under some
+    mask of the hidden units; catches a missing dropout, dropout after W₂ or on the input, a wrong rate."""
+    X, values = ffn_dropout_case()
+    D, F_ = values["W_1.weight"].shape
+    harness, what = _student_layer(env, "PositionwiseFFN", (D, F_), {"dropout": DROPOUT_P})
+    _set_parameters(harness, values, what)
+    what = f"{what}（训练模式 train()），X {list(X.shape)}"
+    out = student_call(harness.forward, (X.astype(np.float32),), training=True, what=f"{what} 的 forward",
+                       stage="behaviour")
+    check_shape(out, X.shape, what, squeezable=False)
+    _check_under_some_mask(out, ffn_candidates(X, values), dropout_masks(F_), what,
+                           "W_2(dropout(ReLU(W_1 X)))：dropout 作用在 ReLU 之后、W_2 之前的隐藏层上")
+
+
+def block_dropout_case():
+    """X [B, L, 4] and the book-named weights of ``TransformerBlock(4, 2, 6)`` (attention, FFN, the one AddNorm)."""
+    rng = np.random.default_rng(863)
+    D, F_ = 4, 6
+    values = {f"multi_head_attention.{p}_proj.{kind}": float32_exact(rng.normal(scale=0.6, size=(D, D) if kind == "weight"
+                                                                                  else D))
+              for p in ("q", "k", "v", "out") for kind in ("weight", "bias")}
+    values.update({f"ffn.{k}": v for k, v in _random_values(rng, FFN_SHAPES(D, F_)).items()})
+    values.update({"addnorm.layer_norm.weight": float32_exact(rng.uniform(0.7, 1.3, size=D)),
+                   "addnorm.layer_norm.bias": float32_exact(rng.normal(size=D))})
+    return float32_exact(rng.normal(size=(*DROPOUT_BATCH, D))), values
+
+
+def block_candidates(X, values, attended, p=DROPOUT_P):
+    """Y₂ = AddNorm(Y₁, FFN(Y₁)), Y₁ = AddNorm(X, attended) for every pair of masks of the two AddNorm dropouts
+    (attention and FFN dropout 0): [rows, 2^D · 2^D, D], the first mask varying slowest."""
+    gain, bias = values["addnorm.layer_norm.weight"], values["addnorm.layer_norm.bias"]
+    ffn = {name[len("ffn."):]: value for name, value in values.items() if name.startswith("ffn.")}
+    first = addnorm_candidates(X, attended, gain, bias, p)                       # [rows, K, D]
+    rows, K, D = first.shape
+    second = addnorm_candidates(first, np_ffn(first, ffn), gain, bias, p)        # [rows·K, K, D]
+    return second.reshape(rows, K * K, D)
+
+
+@book_section("8.3.2.2")
+def check_transformer_block_dropout(env):
+    """``TransformerBlock(4, 2, 6, dropout=0.5, attn_dropout=0, act_dropout=0)`` in train mode, with built-in
+    stand-ins of ``AddNorm`` and ``PositionwiseFFN``: each position is
+    AddNorm(Y₁, FFN(Y₁)) with Y₁ = AddNorm(X, attention(X)) under some pair of masks of the (shared) AddNorm's
+    dropout; catches a block that bypasses ``self.addnorm``'s dropout."""
+    X, values = block_dropout_case()
+    D = X.shape[-1]
+    harness, what = _student_layer(env, "TransformerBlock", (D, 2, 6),
+                                   {"dropout": DROPOUT_P, "attn_dropout": 0.0, "act_dropout": 0.0},
+                                   substitutes=BLOCK_PARTS)
+    _set_parameters(harness, values, what)
+    attention = builtin_harness(paddle.nn.MultiHeadAttention, (D, 2), {})
+    prefix = "multi_head_attention."
+    attention.set_parameters({name[len(prefix):]: value for name, value in values.items() if name.startswith(prefix)})
+    attended = attention.forward((X.astype(np.float32),))
+    what = f"{what}（训练模式 train()），X {list(X.shape)}"
+    out = student_call(harness.forward, (X.astype(np.float32),), training=True, what=f"{what} 的 forward",
+                       stage="behaviour")
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise CheckFailure("shape", what, "forward 应返回 (输出, 注意力权重) 两个值，与教材一致")
+    check_shape(out[0], X.shape, what, squeezable=False)
+    masks = dropout_masks(D)
+    pairs = np.concatenate([np.repeat(masks, len(masks), axis=0), np.tile(masks, (len(masks), 1))], axis=1)
+    _check_under_some_mask(out[0], block_candidates(X, values, float32_exact(attended)), pairs, what,
+                           "AddNorm(Y, FFN(Y))，Y = AddNorm(X, 注意力输出)：两次都用 self.addnorm（含其 dropout）")
