@@ -94,17 +94,22 @@ def _rows(out):
         return list(csv.DictReader(handle))
 
 
-def _runners():
-    """Command lines of grading runners (cluster.run_task) still alive."""
+def _alive(*marks):
+    """Command lines of other live processes that contain every one of ``marks``."""
     found = []
     for entry in os.listdir("/proc"):
         try:
             command = open(f"/proc/{entry}/cmdline", "rb").read()
         except OSError:
             continue
-        if b"nndl_grading.cluster\0" in command and entry != str(os.getpid()):
+        if all(mark in command for mark in marks) and entry != str(os.getpid()):
             found.append(command)
     return found
+
+
+def _runners():
+    """Grading runners (cluster.run_task) still alive."""
+    return _alive(b"nndl_grading.cluster\0")
 
 
 def _no_runner_left(seconds=10):
@@ -259,15 +264,7 @@ def _with_first_cell(samples, source, folder, name):
 
 def _grading_workers():
     """Grading workers (``nndl_grading.worker``) of cluster tasks (their tests in a shipped build) still alive."""
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            command = open(f"/proc/{entry}/cmdline", "rb").read()
-        except OSError:
-            continue
-        if b"nndl_grading.worker\0" in command and b"/nndl-builds/" in command:
-            found.append(command)
-    return found
+    return _alive(b"nndl_grading.worker\0", b"/nndl-builds/")
 
 
 @pytest.mark.slow

@@ -214,3 +214,24 @@ def test_an_interpreter_under_tmp_is_bound_over_the_private_tmp(tmp_path, monkey
         venv_bind = next(i for i in range(len(args) - 2) if args[i] == "--ro-bind" and args[i + 2] == "/tmp/ci/kit/.venv")
         assert tmp_mount < venv_bind
         assert not any(args[i] == "--dir" and args[i + 1] == "/tmp" for i in range(len(args) - 1))
+
+
+FONT_SCAN = ("import logging; logging.basicConfig(level=logging.INFO); import matplotlib; "
+             "import matplotlib.font_manager; print(matplotlib.get_cachedir())")
+
+
+def _font_scan_in_sandbox(tmp_path):
+    kit, seed = sandbox.stage_probe_kit(tmp_path / "kit"), tmp_path / "seed"
+    seed.mkdir()
+    command = sandbox.bwrap_command([sys.executable, "-c", FONT_SCAN], kit, seed)
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_sandboxes_share_the_graders_font_list_instead_of_scanning_the_fonts(tmp_path, monkeypatch):
+    assert sandbox.check() is None   # builds the font list once
+    shared = _font_scan_in_sandbox(tmp_path / "shared")
+    assert shared.returncode == 0, shared.stderr[-2000:]
+    assert shared.stdout.split() == [sandbox.MATPLOTLIB_INSIDE] and "generated new fontManager" not in shared.stderr
+    monkeypatch.setattr(sandbox, "FONT_CACHE", tmp_path / "no font list")   # the control: each sandbox scans
+    scanned = _font_scan_in_sandbox(tmp_path / "scanned")
+    assert scanned.returncode == 0 and "generated new fontManager" in scanned.stderr

@@ -42,6 +42,10 @@ MAX_PROCESSES = 64                       # processes and threads of one sandbox 
 NOBODY = 65534
 UID_BASE = 1_000_000                     # root mode: uid = UID_BASE + worker pid, one per live sandbox
 INSIDE = Path("/nndl")
+# matplotlib's list of the system's fonts, built once for the grader's user and lent read-only to every
+# sandbox: in a fresh /tmp each notebook's first matplotlib import would scan the fonts again (0.3–0.4 s).
+FONT_CACHE = Path.home() / ".cache" / "nndl-grading" / "matplotlib"
+MATPLOTLIB_INSIDE = "/tmp/matplotlib"
 KIT_INSIDE, WORK_INSIDE = INSIDE / "kit", INSIDE / "work"
 PACKAGE = Path(__file__).resolve().parent
 # What the probe imports of the kit (checked by tests/test_sandbox.py: nothing here imports reference code).
@@ -231,10 +235,13 @@ def bwrap_command(argv, kit, seed, exchange=None, gpu=False, root=None):
         args += ["--ro-bind", str(entry), str(WORK_INSIDE / entry.name)]
     if exchange:
         args += [*_parents(exchange, made), "--bind", str(exchange), str(exchange)]
+    args += ["--perms", "01777", "--dir", MATPLOTLIB_INSIDE]
+    for font_list in sorted(FONT_CACHE.glob("fontlist-v*.json")):
+        args += ["--ro-bind", str(font_list), f"{MATPLOTLIB_INSIDE}/{font_list.name}"]
     if gpu:
         for kind, path in gpu_binds():
             args += ["--dev-bind" if kind == "dev" else "--ro-bind", path, path]
-    env = {"HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": "/tmp", "PYTHONPATH": str(KIT_INSIDE),
+    env = {"HOME": "/tmp", "TMPDIR": "/tmp", "MPLCONFIGDIR": MATPLOTLIB_INSIDE, "PYTHONPATH": str(KIT_INSIDE),
            "PYTHONNOUSERSITE": "1", MAX_PROCESSES_ENV_VAR: str(MAX_PROCESSES)}
     if root:
         env[SANDBOX_UID_ENV_VAR] = str(sandbox_uid())
@@ -280,10 +287,20 @@ def probe_launch(mode, notebook, args, scratch, exchange=None):
                                             "extra_groups": []}
 
 
+def build_font_cache():
+    """Make matplotlib's font list in ``FONT_CACHE`` unless it is there (it is kept for later batches)."""
+    if not any(FONT_CACHE.glob("fontlist-v*.json")):
+        FONT_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True, timeout=300,
+                       env={**os.environ, "MPLCONFIGDIR": str(FONT_CACHE)})
+
+
 def check():
-    """None if the sandbox works here, else what to do (the reason bwrap gave included)."""
+    """None if the sandbox works here, else what to do (the reason bwrap gave included). Builds the font
+    list the sandboxes share first (``build_font_cache``)."""
     if not shutil.which("bwrap"):
         return f"the grader sandbox needs bubblewrap (bwrap), which is not installed: {INSTALL_HINT}; {OFF_HINT}."
+    build_font_cache()
     with tempfile.TemporaryDirectory(prefix="nndl-sandbox-check-") as scratch:
         kit, seed = stage_probe_kit(Path(scratch) / "kit"), Path(scratch) / "seed"
         seed.mkdir()
