@@ -235,3 +235,15 @@ def test_sandboxes_share_the_graders_font_list_instead_of_scanning_the_fonts(tmp
     monkeypatch.setattr(sandbox, "FONT_CACHE", tmp_path / "no font list")   # the control: each sandbox scans
     scanned = _font_scan_in_sandbox(tmp_path / "scanned")
     assert scanned.returncode == 0 and "generated new fontManager" in scanned.stderr
+
+
+def test_an_interpreter_named_through_a_folder_the_sandbox_lacks_still_runs_in_it():
+    """`../.venv/bin/python -m nndl_grading.cli …` from autograder/: Python's own name for itself then goes
+    through autograder/, which the sandbox does not hold."""
+    venv_python = REPO_ROOT / ".venv" / "bin" / "python"
+    if not Path(sys.prefix).resolve() == (REPO_ROOT / ".venv").resolve():
+        pytest.skip("the tests do not run from the kit's own .venv")
+    result = subprocess.run([f"../.venv/bin/{venv_python.name}", "-m", "nndl_grading.sandbox"],
+                            cwd=REPO_ROOT / "autograder",
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -46,6 +46,9 @@ INSIDE = Path("/nndl")
 # sandbox: in a fresh /tmp each notebook's first matplotlib import would scan the fonts again (0.3–0.4 s).
 FONT_CACHE = Path.home() / ".cache" / "nndl-grading" / "matplotlib"
 MATPLOTLIB_INSIDE = "/tmp/matplotlib"
+# The interpreter as the sandbox can reach it: run as ``../.venv/bin/python`` from autograder/, Python calls
+# itself /work/kit/autograder/../.venv/bin/python, a path through a folder the sandbox does not hold.
+PYTHON = os.path.normpath(sys.executable)
 KIT_INSIDE, WORK_INSIDE = INSIDE / "kit", INSIDE / "work"
 PACKAGE = Path(__file__).resolve().parent
 # What the probe imports of the kit (checked by tests/test_sandbox.py: nothing here imports reference code).
@@ -263,7 +266,7 @@ def probe_launch(mode, notebook, args, scratch, exchange=None):
     ``scratch`` is a folder of the caller's for the copy of the probe's code; ``exchange`` the folder the
     checks and the student's code share (``bwrap_command``)."""
     notebook = Path(notebook)
-    probe = [sys.executable, "-m", "nndl_grading.probe"]
+    probe = [PYTHON, "-m", "nndl_grading.probe"]
     if mode == "off":
         return [*probe, str(notebook), *args], {"cwd": notebook.parent}
     kit = stage_probe_kit(Path(scratch) / "probe-kit")
@@ -307,7 +310,7 @@ def check():
         (seed / "marker").write_text("", encoding="utf-8")
         probe = ("from nndl_grading.processes import enter_sandbox; enter_sandbox(); import os; "
                  "assert os.getuid() != 0 and os.path.exists('marker'); print('ok')")
-        command = bwrap_command([sys.executable, "-c", probe], kit, seed)
+        command = bwrap_command([PYTHON, "-c", probe], kit, seed)
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as error:
